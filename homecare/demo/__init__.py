@@ -1,0 +1,1 @@
+"""`homecare demo`: the one command that shows the whole system working."""

@@ -1,0 +1,132 @@
+"""The demo: a simulated robot in a simulated home, with a live timeline.
+
+Later parts plug in here (fleet service, dialog, reminders, fall chain), so
+this stays the one command that shows the whole system.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from homecare.clock import AcceleratedClock, SystemClock
+from homecare.demo.timeline import Timeline, local_morning, local_zone
+from homecare.errors import UsageError
+from homecare.logs import configure_logging
+from homecare.settings import Settings
+from robot.local_launch import robot_runtime, start_nodes
+from robot.runtime.recorder import BagRecorder
+
+SIMULATED_NODES = {
+    "battery_sim": "simulations.nodes.battery_sim_node:BatterySimNode",
+    "resident_speech": "simulations.nodes.resident_speech_node:ResidentSpeechNode",
+}
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    headless: bool
+    duration_s: float | None
+    speed: float
+    record: Path | None
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    simulated_s: float
+    timeline: list[str]
+    callback_errors: dict[str, int]
+    recorded: dict[str, int]
+
+
+def story_parameters(lang: str) -> dict[str, dict[str, Any]]:
+    """What happens in the demo's simulated home (initial conditions and the resident's lines)."""
+    lines = {
+        "ru": ["Доброе утро!", "Который час?", "Спасибо, хорошо."],
+        "en": ["Good morning!", "What time is it?", "Thank you, I'm fine."],
+    }[lang]
+    return {
+        # The battery starts nearly low, so the low-battery path shows within seconds.
+        "battery_sim": {"initial_pct": 20.5, "dock_below_pct": 20.0, "travel_to_dock_s": 120.0},
+        "resident_speech": {
+            "lines": [
+                {"at_s": 5.0, "text": lines[0], "lang": lang},
+                {"at_s": 60.0, "text": lines[1], "lang": lang},
+                {"at_s": 300.0, "text": lines[2], "lang": lang},
+            ]
+        },
+    }
+
+
+def run_demo(settings: Settings, options: DemoOptions, console: Console) -> DemoResult:
+    if options.duration_s is not None and options.duration_s <= 0:
+        raise UsageError(f"--duration must be positive, got {options.duration_s}")
+    zone = local_zone(settings.robot.timezone)
+    clock = AcceleratedClock(
+        options.speed, start=local_morning(zone, SystemClock()), paused=True
+    )
+    runtime = robot_runtime(
+        clock,
+        settings.robot.parameters_file,
+        settings.robot.language,
+        overrides=story_parameters(settings.robot.language),
+    )
+    recorder = _open_recording(options.record, runtime, clock)
+    configure_logging(
+        settings.log_level if recorder else "WARNING",
+        file=options.record / "robot.log" if options.record else None,
+    )
+    timeline = Timeline(console, clock, zone)
+    runtime.add_tap(timeline)
+    start_nodes(runtime)
+    start_nodes(runtime, SIMULATED_NODES)
+    _print_banner(console, options)
+    started = clock.monotonic()
+    clock.resume()
+    try:
+        if options.duration_s is None:
+            runtime.spin()
+        else:
+            runtime.run_for(options.duration_s * options.speed)
+    except KeyboardInterrupt:
+        console.print("[dim]stopped[/dim]")
+    finally:
+        if recorder:
+            recorder.close()
+    simulated = clock.monotonic() - started
+    if recorder and options.record:
+        console.print(f"recording: {options.record} ({sum(recorder.counts.values())} messages)")
+    return DemoResult(
+        simulated_s=simulated,
+        timeline=timeline.lines,
+        callback_errors=dict(runtime.callback_errors),
+        recorded=dict(recorder.counts) if recorder else {},
+    )
+
+
+def _open_recording(
+    folder: Path | None, runtime: Any, clock: AcceleratedClock
+) -> BagRecorder | None:
+    if folder is None:
+        return None
+    if folder.exists():
+        if not folder.is_dir() or any(folder.iterdir()):
+            raise UsageError(f"--record {folder}: the folder exists and is not empty; name a new one")
+        shutil.rmtree(folder)
+    recorder = BagRecorder(folder, runtime.types, clock)
+    runtime.add_tap(recorder)
+    return recorder
+
+
+def _print_banner(console: Console, options: DemoOptions) -> None:
+    length = (
+        "until Ctrl+C" if options.duration_s is None else f"for {options.duration_s:g} s"
+    )
+    console.print(
+        f"[bold]homecare demo[/bold]: a simulated robot at home, {options.speed:g}x real time, "
+        f"{length}."
+    )

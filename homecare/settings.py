@@ -1,0 +1,125 @@
+"""Settings: defaults that run on a laptop, overridden by a YAML file and `HOMECARE_*` variables.
+
+Precedence (highest first): environment variables (`HOMECARE_LOG_LEVEL`,
+nested with `__` as in `HOMECARE_ROBOT__LANGUAGE=en`), the YAML file named
+by `--config` or `HOMECARE_CONFIG`, then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from homecare.errors import ConfigError
+
+CONFIG_ENV = "HOMECARE_CONFIG"
+PACKAGED_ROBOT_PARAMETERS = Path(__file__).resolve().parent.parent / "robot" / "config" / "robot.yaml"
+
+
+class RobotSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(
+        default=None, description="Robot id assigned by the fleet at provisioning (MQTT username)."
+    )
+    language: Literal["ru", "en"] = Field(default="ru", description="The resident's language.")
+    timezone: str = Field(default="Asia/Yekaterinburg", description="IANA zone of the home.")
+    parameters_file: Path = Field(
+        default=PACKAGED_ROBOT_PARAMETERS,
+        description="ROS 2 style parameter YAML for the robot's nodes.",
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HOMECARE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(
+        default=Path("~/.local/share/homecare"), description="Where the robot keeps its data."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    robot: RobotSettings = Field(default_factory=RobotSettings)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init_settings carries the YAML file's values (see load_settings): env wins over it.
+        return env_settings, init_settings
+
+    def require(self, dotted: str) -> Any:
+        """The value of a setting a command cannot run without, or a ConfigError saying how to set it."""
+        value: Any = self
+        for part in dotted.split("."):
+            value = getattr(value, part)
+        if value in (None, ""):
+            env = "HOMECARE_" + dotted.upper().replace(".", "__")
+            raise ConfigError(
+                f"setting {dotted} is missing: set it in the config file or as {env}"
+            )
+        return value
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Settings from defaults, the YAML file (argument or $HOMECARE_CONFIG) and the environment."""
+    path = config_file or _path_from_env()
+    values = _read_yaml(path) if path else {}
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        source = f" in {path}" if path else ""
+        raise ConfigError(f"setting {where}{source}: {first['msg']}") from None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests override by calling `load_settings` directly)."""
+    return load_settings()
+
+
+def _path_from_env() -> Path | None:
+    value = os.environ.get(CONFIG_ENV)
+    return Path(value) if value else None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or "malformed YAML"
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"config file {path} is not valid YAML{where}: {problem}") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise ConfigError(f"config file {path}: expected a mapping of settings at the top level")
+    return document

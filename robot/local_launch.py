@@ -1,0 +1,39 @@
+"""Start the robot's nodes on a `LocalRuntime`: the local twin of `home.launch.py`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from homecare.clock import Clock
+from homecare.errors import ConfigError
+from robot.nodes import ROBOT_NODES, node_factory
+from robot.runtime.local import LocalRuntime
+from robot.runtime.params import read_parameter_file
+
+
+def robot_runtime(
+    clock: Clock,
+    parameters_file: Path,
+    lang: str,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> LocalRuntime:
+    """A runtime whose nodes read `parameters_file`, with `lang` for every node."""
+    sections = read_parameter_file(parameters_file)
+    sections.setdefault("**", {})["lang"] = lang
+    for node_name, values in (overrides or {}).items():
+        sections.setdefault(node_name, {}).update(values)
+    return LocalRuntime(clock=clock, parameters=sections)
+
+
+def start_nodes(runtime: LocalRuntime, nodes: Mapping[str, str] = ROBOT_NODES) -> None:
+    """Create each node (name -> "module:Class") and warn about parameters no node declared."""
+    for name, target in nodes.items():
+        runtime.add_node(name, node_factory(target))
+    for name, node in runtime.nodes.items():
+        unknown = [p for p in node.params.undeclared() if p != "lang"]
+        if unknown:
+            raise ConfigError(
+                f"node {name}: unknown parameter(s) {', '.join(unknown)} in the parameter file"
+            )

@@ -1,0 +1,23 @@
+"""The robot's nodes, one per file, each a thin wiring of a core class.
+
+`ROBOT_NODES` lists what runs on a robot (the launch file and
+`homecare robot run` start exactly these): node name -> "module:Class".
+Each module also has a `main()` that runs its node alone on ROS 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from robot.runtime.api import NodeFactory
+
+ROBOT_NODES: dict[str, str] = {
+    "battery_monitor": "robot.nodes.battery_monitor_node:BatteryMonitorNode",
+}
+
+
+def node_factory(target: str) -> NodeFactory:
+    """The class named by a "module:Class" string."""
+    module_name, _, class_name = target.partition(":")
+    factory: NodeFactory = getattr(importlib.import_module(module_name), class_name)
+    return factory

@@ -1,0 +1,1 @@
+"""Safety behaviours of the robot: battery watch (and, later, fall detection and the guardian)."""

@@ -1,0 +1,1 @@
+"""Simulated home for developers and CI: simulated devices, resident and scenarios."""

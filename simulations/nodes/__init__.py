@@ -1,0 +1,1 @@
+"""Nodes that stand in for hardware and people in the simulated home."""

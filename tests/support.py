@@ -1,0 +1,20 @@
+"""Helpers for tests: waiting on conditions with deadlines (never bare sleeps)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+# Skip reasons containing one of these stay skips under HOMECARE_REQUIRE_ALL=1:
+# the part cannot be installed on the CI machine (Debian 12, no ROS 2 packages).
+CANNOT_EXIST_HERE = ("rclpy not installed",)
+ROS_SKIP_REASON = "rclpy not installed (it comes from a ROS 2 installation, not PyPI)"
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
+    """Poll `condition` until it holds; fail with `what` after `timeout` wall seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
+        time.sleep(0.01)
