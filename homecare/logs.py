@@ -58,12 +58,11 @@ def configure_logging(level: str = "INFO", file: Path | None = None) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
         handler.close()
-    handler: logging.Handler
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(file, encoding="utf-8")
-    else:
-        handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root.addHandler(handler)
+    target: logging.Handler = (
+        logging.FileHandler(file, encoding="utf-8") if file else logging.StreamHandler()
+    )
+    target.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root.addHandler(target)
     root.setLevel(level.upper())

@@ -19,7 +19,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from homecare.errors import ConfigError
 
 CONFIG_ENV = "HOMECARE_CONFIG"
-PACKAGED_ROBOT_PARAMETERS = Path(__file__).resolve().parent.parent / "robot" / "config" / "robot.yaml"
+PACKAGED_ROBOT_PARAMETERS = (
+    Path(__file__).resolve().parent.parent / "robot" / "config" / "robot.yaml"
+)
 
 
 class RobotSettings(BaseModel):
@@ -68,15 +70,13 @@ class Settings(BaseSettings):
         return env_settings, init_settings
 
     def require(self, dotted: str) -> Any:
-        """The value of a setting a command cannot run without, or a ConfigError saying how to set it."""
+        """A setting a command cannot run without, or a ConfigError saying how to set it."""
         value: Any = self
         for part in dotted.split("."):
             value = getattr(value, part)
         if value in (None, ""):
             env = "HOMECARE_" + dotted.upper().replace(".", "__")
-            raise ConfigError(
-                f"setting {dotted} is missing: set it in the config file or as {env}"
-            )
+            raise ConfigError(f"setting {dotted} is missing: set it in the config file or as {env}")
         return value
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 
 from homecare import __version__
 from homecare.cli import bag, config, demo, interfaces, robot
@@ -37,20 +36,8 @@ def version() -> None:
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        app()
     except HomecareError as error:
-        Console(stderr=True).print(f"[bold red]error:[/bold red] {error}", highlight=False)
+        # One plain line, never wrapped: scripts and people both read it.
+        print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except typer.Abort:
-        sys.exit(1)
-    except SystemExit:
-        raise
-    except Exception as error:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise

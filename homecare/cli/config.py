@@ -15,4 +15,6 @@ app = typer.Typer(help="Settings (YAML file plus HOMECARE_* variables).", no_arg
 def show(config: ConfigOption = None) -> None:
     """Print the effective settings as YAML."""
     settings = load_settings(config)
-    typer.echo(yaml.safe_dump(settings.model_dump(mode="json"), allow_unicode=True, sort_keys=False))
+    typer.echo(
+        yaml.safe_dump(settings.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+    )

@@ -25,9 +25,7 @@ def demo(
             help="Wall-clock seconds to run (headless default: 60; otherwise until Ctrl+C)."
         ),
     ] = None,
-    speed: Annotated[
-        float, typer.Option(help="Simulated seconds per wall-clock second.")
-    ] = 60.0,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per wall-clock second.")] = 60.0,
     record: Annotated[
         Path | None,
         typer.Option(help="Record every topic to a rosbag2 MCAP bag in this new folder."),
@@ -39,7 +37,8 @@ def demo(
         duration = 60.0
     console = Console()
     result = run_demo(
-        settings, DemoOptions(headless=headless, duration_s=duration, speed=speed, record=record),
+        settings,
+        DemoOptions(headless=headless, duration_s=duration, speed=speed, record=record),
         console,
     )
     console.print(

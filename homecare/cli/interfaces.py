@@ -29,4 +29,4 @@ def list_types(
 @app.command("show")
 def show(name: Annotated[str, typer.Argument(help="e.g. Alert or sensor_msgs/msg/Image")]) -> None:
     """Print a message type's definition."""
-    typer.echo(load_message_types().definition(name), nl=False)
+    typer.echo(load_message_types().definition(name).rstrip("\n"))

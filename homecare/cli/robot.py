@@ -17,14 +17,17 @@ from robot.local_launch import robot_runtime, start_nodes
 from robot.nodes import ROBOT_NODES
 from robot.runtime.recorder import BagRecorder
 
-app = typer.Typer(help="Run the robot's nodes on this machine (no ROS 2 needed).", no_args_is_help=True)
+app = typer.Typer(
+    help="Run the robot's nodes on this machine (no ROS 2 needed).", no_args_is_help=True
+)
 
 
 @app.command("run")
 def run(
     config: ConfigOption = None,
     record: Annotated[
-        Path | None, typer.Option(help="Record every topic to a rosbag2 MCAP bag in this new folder.")
+        Path | None,
+        typer.Option(help="Record every topic to a rosbag2 MCAP bag in this new folder."),
     ] = None,
 ) -> None:
     """Run every robot node in one process on the real clock until Ctrl+C."""

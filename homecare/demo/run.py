@@ -63,12 +63,12 @@ def story_parameters(lang: str) -> dict[str, dict[str, Any]]:
 
 
 def run_demo(settings: Settings, options: DemoOptions, console: Console) -> DemoResult:
+    if not 0 < options.speed < float("inf"):
+        raise UsageError(f"--speed must be a positive number, got {options.speed:g}")
     if options.duration_s is not None and options.duration_s <= 0:
         raise UsageError(f"--duration must be positive, got {options.duration_s}")
     zone = local_zone(settings.robot.timezone)
-    clock = AcceleratedClock(
-        options.speed, start=local_morning(zone, SystemClock()), paused=True
-    )
+    clock = AcceleratedClock(options.speed, start=local_morning(zone, SystemClock()), paused=True)
     runtime = robot_runtime(
         clock,
         settings.robot.parameters_file,
@@ -115,7 +115,9 @@ def _open_recording(
         return None
     if folder.exists():
         if not folder.is_dir() or any(folder.iterdir()):
-            raise UsageError(f"--record {folder}: the folder exists and is not empty; name a new one")
+            raise UsageError(
+                f"--record {folder}: the folder exists and is not empty; name a new one"
+            )
         shutil.rmtree(folder)
     recorder = BagRecorder(folder, runtime.types, clock)
     runtime.add_tap(recorder)
@@ -123,9 +125,7 @@ def _open_recording(
 
 
 def _print_banner(console: Console, options: DemoOptions) -> None:
-    length = (
-        "until Ctrl+C" if options.duration_s is None else f"for {options.duration_s:g} s"
-    )
+    length = "until Ctrl+C" if options.duration_s is None else f"for {options.duration_s:g} s"
     console.print(
         f"[bold]homecare demo[/bold]: a simulated robot at home, {options.speed:g}x real time, "
         f"{length}."

@@ -62,7 +62,11 @@ class Timeline:
         return "robot", "bold green", f"«{message.text}» ({message.lang})"
 
     def _intent(self, message: Any) -> tuple[str, str, str]:
-        return "intent", "magenta", f"{message.name} {message.slots_json} ({message.confidence:.2f})"
+        return (
+            "intent",
+            "magenta",
+            f"{message.name} {message.slots_json} ({message.confidence:.2f})",
+        )
 
     def _alert(self, message: Any) -> tuple[str, str, str]:
         style = "bold red" if message.severity == "critical" else "yellow"

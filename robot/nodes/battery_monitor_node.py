@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from robot.runtime import EVENTS, Runtime, load_params
@@ -23,7 +24,7 @@ class BatteryMonitorNode:
     def on_battery(self, state: Any) -> None:
         percentage = float(state.percentage) * 100.0  # BatteryState.percentage is 0..1
         charging = state.power_supply_status == state.POWER_SUPPLY_STATUS_CHARGING
-        if percentage != percentage:  # NaN: the base does not know its charge
+        if math.isnan(percentage):  # the base does not know its charge
             self.rt.log.warning("battery percentage unknown")
             return
         notice = self.watch.update(max(0.0, min(100.0, percentage)), charging)

@@ -76,7 +76,7 @@ class Parameters(Protocol):
 
 
 class Types(Protocol):
-    """Message classes: `types.Alert`, `types.get("sensor_msgs/msg/Image")`, `types.service("X")`."""
+    """Message classes: `types.Alert`, `types.get("sensor_msgs/msg/Image")`, `types.service(n)`."""
 
     def get(self, name: str) -> Any: ...
 
@@ -88,11 +88,20 @@ class Types(Protocol):
 class Runtime(Protocol):
     """A node's handle on its runtime."""
 
-    name: str
-    clock: Clock
-    params: Parameters
-    log: Logger
-    types: Types
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def params(self) -> Parameters: ...
+
+    @property
+    def log(self) -> Logger: ...
+
+    @property
+    def types(self) -> Types: ...
 
     def publisher(self, topic: str, msg_type: Any, qos: QoS = DEFAULT) -> Publisher: ...
 

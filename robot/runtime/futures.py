@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 
@@ -35,7 +36,7 @@ class LocalFuture:
 
     def add_done_callback(self, callback: Callable[[LocalFuture], None]) -> None:
         if self._done:
-            self._schedule(lambda: callback(self))
+            self._schedule(partial(callback, self))
         else:
             self._callbacks.append(callback)
 
@@ -51,4 +52,4 @@ class LocalFuture:
         self._done, self._result, self._exception = True, result, exception
         callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
-            self._schedule(lambda callback=callback: callback(self))
+            self._schedule(partial(callback, self))

@@ -332,7 +332,9 @@ class LocalNode:
     def subscribe(
         self, topic: str, msg_type: Any, callback: MessageCallback, qos: QoS = DEFAULT
     ) -> LocalSubscription:
-        subscription = LocalSubscription(self, topic, _msgtype_of(self.types, msg_type), callback, qos)
+        subscription = LocalSubscription(
+            self, topic, _msgtype_of(self.types, msg_type), callback, qos
+        )
         self.runtime._add_subscription(subscription)
         return subscription
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rosbags.typesys import Stores, get_typestore, get_types_from_msg
-from rosbags.typesys.base import Nodetype
+from rosbags.interfaces import Nodetype
+from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
 from homecare.errors import InterfaceError
@@ -122,7 +122,8 @@ class MessageTypes:
         return self._classes[full]
 
     def service(self, name: str) -> ServiceType:
-        full = name if "/srv/" in name else f"{INTERFACE_PACKAGE}/srv/{name.split('/')[-1]}"
+        short = name.rsplit("/", maxsplit=1)[-1]
+        full = name if "/srv/" in name else f"{INTERFACE_PACKAGE}/srv/{short}"
         if full not in self._services:
             known = ", ".join(sorted(self._services))
             raise InterfaceError(f"unknown service type {name!r}; known service types: {known}")
@@ -155,9 +156,7 @@ class MessageTypes:
 
     def names(self) -> Iterator[str]:
         """Every known message type name, project types first."""
-        ours = sorted(
-            n for n in self.typestore.types if n.startswith(f"{INTERFACE_PACKAGE}/msg/")
-        )
+        ours = sorted(n for n in self.typestore.types if n.startswith(f"{INTERFACE_PACKAGE}/msg/"))
         hidden = {n for n in self.typestore.types if "/srv/" in n}
         yield from ours
         yield from sorted(n for n in self.typestore.types if n not in set(ours) | hidden)
@@ -228,11 +227,11 @@ def load_message_types() -> MessageTypes:
         request_text, response_text = _split_service(path)
         base = f"{INTERFACE_PACKAGE}/srv/{path.stem}"
         # rosbags files every type under a `msg` folder: srv/X_Request becomes srv/msg/X_Request.
-        request = _parse_text(request_text, f"{base}_Request", path)
-        response = _parse_text(response_text, f"{base}_Response", path)
-        definitions.update(request)
-        definitions.update(response)
-        service_parts[base] = (next(iter(request)), next(iter(response)))
+        request_types = _parse_text(request_text, f"{base}_Request", path)
+        response_types = _parse_text(response_text, f"{base}_Response", path)
+        definitions.update(request_types)
+        definitions.update(response_types)
+        service_parts[base] = (next(iter(request_types)), next(iter(response_types)))
     typestore.register(definitions)
     types = MessageTypes(typestore)
     for base, (request, response) in service_parts.items():
@@ -244,7 +243,9 @@ def _split_service(path: Path) -> tuple[str, str]:
     text = path.read_text(encoding="utf-8")
     sections = re.split(r"^---\s*$", text, flags=re.MULTILINE)
     if len(sections) != 2:
-        raise InterfaceError(f"{path}: a service needs exactly one '---' line between request and response")
+        raise InterfaceError(
+            f"{path}: a service needs exactly one '---' line between request and response"
+        )
     return sections[0], sections[1]
 
 

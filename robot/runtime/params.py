@@ -55,7 +55,9 @@ def read_parameter_file(path: Path) -> dict[str, dict[str, Any]]:
     except FileNotFoundError:
         raise ConfigError(f"parameter file {path} does not exist") from None
     except yaml.YAMLError as error:
-        raise ConfigError(f"parameter file {path} is not valid YAML: {_yaml_where(error)}") from None
+        raise ConfigError(
+            f"parameter file {path} is not valid YAML: {_yaml_where(error)}"
+        ) from None
     if document is None:
         return {}
     if not isinstance(document, Mapping):

@@ -75,7 +75,10 @@ def _rank(level: BatteryLevel) -> int:
 
 SPOKEN_NOTICE = {
     ("ru", BatteryLevel.LOW): "У меня садится батарея. Я скоро поеду заряжаться.",
-    ("ru", BatteryLevel.CRITICAL): "Батарея почти разряжена. Пожалуйста, поставьте меня на зарядку.",
+    (
+        "ru",
+        BatteryLevel.CRITICAL,
+    ): "Батарея почти разряжена. Пожалуйста, поставьте меня на зарядку.",
     ("en", BatteryLevel.LOW): "My battery is getting low. I will go and charge soon.",
     ("en", BatteryLevel.CRITICAL): "My battery is almost empty. Please put me on my charger.",
 }

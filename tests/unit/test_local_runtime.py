@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from typing import Any
@@ -13,7 +14,6 @@ from homecare.errors import InterfaceError
 from robot.runtime import LATCHED, SENSOR_DATA, LocalRuntime, QoS
 from robot.runtime.futures import ServiceCallError
 from robot.runtime.qos import Durability, Reliability
-from tests.support import wait_until
 
 
 @pytest.fixture
@@ -35,8 +35,9 @@ def utterance(rt: Any, text: str) -> Any:
 
 def test_messages_are_delivered_in_publication_order_across_topics(runtime: LocalRuntime) -> None:
     talker, listener = runtime.node("talker"), runtime.node("listener")
-    heard, said = talker.publisher("/speech/heard", talker.types.Utterance), talker.publisher(
-        "/speech/say", talker.types.SayRequest
+    heard, said = (
+        talker.publisher("/speech/heard", talker.types.Utterance),
+        talker.publisher("/speech/say", talker.types.SayRequest),
     )
     seen: list[str] = []
     listener.subscribe("/speech/heard", listener.types.Utterance, lambda m: seen.append(m.text))
@@ -159,7 +160,7 @@ def test_timers_run_on_accelerated_time() -> None:
     # Each firing happens at or after its due time, in order, about a period apart.
     for index, moment in enumerate(fired, start=1):
         assert moment >= index * 1.0
-    gaps = [b - a for a, b in zip(fired, fired[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(fired)]
     assert all(gap > 0 for gap in gaps)
     assert sum(gaps) / len(gaps) == pytest.approx(1.0, abs=0.5)
 
@@ -176,7 +177,9 @@ def test_keep_last_depth_drops_the_oldest_and_counts_it(runtime: LocalRuntime) -
     node = runtime.node("camera")
     pub = node.publisher("/speech/heard", node.types.Utterance, QoS(depth=10))
     got: list[str] = []
-    node.subscribe("/speech/heard", node.types.Utterance, lambda m: got.append(m.text), QoS(depth=3))
+    node.subscribe(
+        "/speech/heard", node.types.Utterance, lambda m: got.append(m.text), QoS(depth=3)
+    )
 
     for index in range(10):
         pub.publish(utterance(node, str(index)))
@@ -224,7 +227,9 @@ def test_transient_local_subscriber_gets_the_last_messages_when_it_joins_late(
 
     latched: list[int] = []
     volatile: list[int] = []
-    node.subscribe("/fleet/config", node.types.ConfigUpdate, lambda m: latched.append(m.version), LATCHED)
+    node.subscribe(
+        "/fleet/config", node.types.ConfigUpdate, lambda m: latched.append(m.version), LATCHED
+    )
     node.subscribe("/fleet/config", node.types.ConfigUpdate, lambda m: volatile.append(m.version))
     runtime.run_until_idle()
 
@@ -232,7 +237,9 @@ def test_transient_local_subscriber_gets_the_last_messages_when_it_joins_late(
     assert volatile == []
 
 
-def test_volatile_publisher_cannot_serve_a_transient_local_subscriber(runtime: LocalRuntime) -> None:
+def test_volatile_publisher_cannot_serve_a_transient_local_subscriber(
+    runtime: LocalRuntime,
+) -> None:
     node = runtime.node("n")
     got: list[int] = []
     node.subscribe("/c", node.types.ConfigUpdate, lambda m: got.append(m.version), LATCHED)

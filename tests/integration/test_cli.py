@@ -1,0 +1,120 @@
+"""The `homecare` command as a user runs it: in a subprocess, with real files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rosbags.highlevel import AnyReader
+
+HOMECARE = [sys.executable, "-m", "homecare"]
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*HOMECARE, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_headless_demo_records_a_bag_that_rosbags_reads(tmp_path: Path) -> None:
+    bag = tmp_path / "run1"
+    result = run("demo", "--headless", "--duration", "4", "--speed", "60", "--record", str(bag))
+
+    assert result.returncode == 0, result.stderr
+    assert "ALERT" in result.stdout and "low_battery" in result.stdout
+    with AnyReader([bag]) as reader:
+        topics = {c.topic: c.msgtype for c in reader.connections}
+        assert topics["/robot/battery"] == "sensor_msgs/msg/BatteryState"
+        assert topics["/safety/alert"] == "homecare_interfaces/msg/Alert"
+        alerts = [
+            reader.deserialize(raw, c.msgtype)
+            for c, _, raw in reader.messages()
+            if c.topic == "/safety/alert"
+        ]
+    assert [a.kind for a in alerts] == ["low_battery"]
+    assert (bag / "metadata.yaml").exists() and list(bag.glob("*.mcap"))
+    info = run("bag", "info", str(bag))
+    assert "/safety/alert\thomecare_interfaces/msg/Alert\t1" in info.stdout
+
+
+def test_demo_refuses_to_overwrite_a_recording(tmp_path: Path) -> None:
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "keep.txt").write_text("data")
+    result = run("demo", "--headless", "--duration", "1", "--record", str(tmp_path / "old"))
+    assert_one_line_error(result, "not empty")
+    assert (tmp_path / "old" / "keep.txt").read_text() == "data"
+
+
+def test_unknown_message_type(tmp_path: Path) -> None:
+    assert_one_line_error(
+        run("interfaces", "show", "NoSuchType"), "unknown message type 'NoSuchType'"
+    )
+
+
+def test_malformed_yaml_config(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("robot:\n  language: [ru\n")
+    result = run("demo", "--headless", "--duration", "1", "--config", str(config))
+    assert_one_line_error(result, str(config), "not valid YAML", "line 3")
+
+
+def test_malformed_parameter_file(tmp_path: Path) -> None:
+    params = tmp_path / "robot.yaml"
+    params.write_text("battery_monitor:\n  ros__parameters:\n    low_pct: 5\n    critical_pct: 9\n")
+    result = run(
+        "demo", "--headless", "--duration", "1",
+        env={"HOMECARE_ROBOT__PARAMETERS_FILE": str(params)},
+    )  # fmt: skip
+    assert_one_line_error(result, "battery_monitor", "critical_pct")
+
+
+def test_missing_setting() -> None:
+    result = run("robot", "run", env={"HOMECARE_ROBOT__ID": ""})
+    assert_one_line_error(result, "robot.id is missing", "HOMECARE_ROBOT__ID")
+
+
+def test_bad_setting_value_from_environment() -> None:
+    result = run("config", "show", env={"HOMECARE_ROBOT__LANGUAGE": "de"})
+    assert_one_line_error(result, "robot.language")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["demo", "--help"],
+        ["robot", "--help"],
+        ["robot", "run", "--help"],
+        ["interfaces", "list", "--help"],
+        ["bag", "info", "--help"],
+        ["config", "show", "--help"],
+    ],
+)
+def test_every_command_has_help(args: list[str]) -> None:
+    result = run(*args)
+    assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_interfaces_list_names_the_project_types() -> None:
+    result = run("interfaces", "list")
+    assert "homecare_interfaces/msg/Alert" in result.stdout
+    assert "homecare_interfaces/srv/GetRobotStatus" in result.stdout

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from homecare.clock import AcceleratedClock, Clock, ManualClock, SystemClock
+from homecare.errors import UsageError
+
+START = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+
+
+def test_every_clock_satisfies_the_port() -> None:
+    for clock in (SystemClock(), ManualClock(START), AcceleratedClock(10.0, START)):
+        assert isinstance(clock, Clock)
+        assert clock.now().tzinfo is not None
+
+
+def test_manual_clock_moves_only_when_advanced() -> None:
+    clock = ManualClock(START)
+    assert clock.now() == START and clock.monotonic() == 0.0
+    clock.advance(90)
+    assert clock.now() == START + timedelta(seconds=90)
+    clock.advance_to(30)  # the past: no-op
+    assert clock.monotonic() == 90
+    with pytest.raises(ValueError, match="backwards"):
+        clock.advance(-1)
+
+
+def test_clocks_refuse_naive_start_times() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        ManualClock(datetime(2026, 1, 1))
+
+
+class SteppedWall:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.seconds = 100.0
+
+    def now(self) -> datetime:
+        return START
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+
+def test_accelerated_clock_runs_speed_times_faster_than_the_wall() -> None:
+    wall = SteppedWall()
+    clock = AcceleratedClock(60.0, START, wall=wall)
+    wall.seconds += 2.0
+    assert clock.monotonic() == pytest.approx(120.0)
+    assert clock.now() == START + timedelta(seconds=120)
+    assert clock.wall_seconds_until(180.0) == pytest.approx(1.0)
+
+
+def test_accelerated_clock_skips_and_pauses() -> None:
+    wall = SteppedWall()
+    clock = AcceleratedClock(10.0, START, wall=wall, paused=True)
+    wall.seconds += 5
+    assert clock.monotonic() == 0.0
+    clock.resume()
+    wall.seconds += 1
+    assert clock.monotonic() == pytest.approx(10.0)
+    clock.skip(3600)
+    assert clock.monotonic() == pytest.approx(3610.0)
+    clock.pause()
+    wall.seconds += 1
+    assert clock.monotonic() == pytest.approx(3610.0)
+
+
+@pytest.mark.parametrize("speed", [0, -1, float("inf"), float("nan")])
+def test_accelerated_clock_rejects_bad_speeds(speed: float) -> None:
+    with pytest.raises(UsageError, match="speed"):
+        AcceleratedClock(speed)
