@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from robot.runtime.qos import EVENTS, LATCHED, SENSOR_DATA, QoS
+
 # Skip reasons containing one of these stay skips under HOMECARE_REQUIRE_ALL=1:
 # the part cannot be installed on the CI machine (Debian 12, no ROS 2 packages).
 CANNOT_EXIST_HERE = ("rclpy not installed",)
@@ -18,3 +20,12 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0, what: str =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
         time.sleep(0.01)
+
+
+# Our QoS profiles and the rclpy policy names they must map to.
+QOS_PROFILE_CASES = [
+    (QoS(), "RELIABLE", "VOLATILE"),
+    (SENSOR_DATA, "BEST_EFFORT", "VOLATILE"),
+    (LATCHED, "RELIABLE", "TRANSIENT_LOCAL"),
+    (EVENTS, "RELIABLE", "VOLATILE"),
+]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from homecare.cli.options import ConfigOption
+from homecare.cli.options import ConfigOption, RecordOption
 from homecare.demo.run import DemoOptions, run_demo
 from homecare.errors import HomecareError
 from homecare.settings import load_settings
@@ -26,10 +25,7 @@ def demo(
         ),
     ] = None,
     speed: Annotated[float, typer.Option(help="Simulated seconds per wall-clock second.")] = 60.0,
-    record: Annotated[
-        Path | None,
-        typer.Option(help="Record every topic to a rosbag2 MCAP bag in this new folder."),
-    ] = None,
+    record: RecordOption = None,
 ) -> None:
     """Start a simulated robot at home and print a live timeline of what happens."""
     settings = load_settings(config)

@@ -7,6 +7,11 @@ from typing import Annotated
 
 import typer
 
+RecordOption = Annotated[
+    Path | None,
+    typer.Option(help="Record every topic to a rosbag2 MCAP bag in this new folder."),
+]
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option(

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
 from rich.console import Console
 
-from homecare.cli.options import ConfigOption
+from homecare.cli.options import ConfigOption, RecordOption
 from homecare.clock import SystemClock
 from homecare.demo.timeline import Timeline, local_zone
 from homecare.logs import configure_logging
 from homecare.settings import load_settings
 from robot.local_launch import robot_runtime, start_nodes
 from robot.nodes import ROBOT_NODES
-from robot.runtime.recorder import BagRecorder
+from robot.runtime.recorder import record_runtime
 
 app = typer.Typer(
     help="Run the robot's nodes on this machine (no ROS 2 needed).", no_args_is_help=True
@@ -25,10 +22,7 @@ app = typer.Typer(
 @app.command("run")
 def run(
     config: ConfigOption = None,
-    record: Annotated[
-        Path | None,
-        typer.Option(help="Record every topic to a rosbag2 MCAP bag in this new folder."),
-    ] = None,
+    record: RecordOption = None,
 ) -> None:
     """Run every robot node in one process on the real clock until Ctrl+C."""
     settings = load_settings(config)
@@ -38,9 +32,7 @@ def run(
     runtime = robot_runtime(clock, settings.robot.parameters_file, settings.robot.language)
     console = Console()
     runtime.add_tap(Timeline(console, clock, local_zone(settings.robot.timezone)))
-    recorder = BagRecorder(record, runtime.types, clock) if record else None
-    if recorder:
-        runtime.add_tap(recorder)
+    recorder = record_runtime(runtime, record) if record else None
     start_nodes(runtime)
     console.print(f"robot {settings.robot.id}: {', '.join(runtime.nodes)} running; Ctrl+C stops")
     try:

@@ -6,7 +6,6 @@ this stays the one command that shows the whole system.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from homecare.errors import UsageError
 from homecare.logs import configure_logging
 from homecare.settings import Settings
 from robot.local_launch import robot_runtime, start_nodes
-from robot.runtime.recorder import BagRecorder
+from robot.runtime.recorder import record_runtime
 
 SIMULATED_NODES = {
     "battery_sim": "simulations.nodes.battery_sim_node:BatterySimNode",
@@ -75,7 +74,7 @@ def run_demo(settings: Settings, options: DemoOptions, console: Console) -> Demo
         settings.robot.language,
         overrides=story_parameters(settings.robot.language),
     )
-    recorder = _open_recording(options.record, runtime, clock)
+    recorder = record_runtime(runtime, options.record) if options.record else None
     configure_logging(
         settings.log_level if recorder else "WARNING",
         file=options.record / "robot.log" if options.record else None,
@@ -106,22 +105,6 @@ def run_demo(settings: Settings, options: DemoOptions, console: Console) -> Demo
         callback_errors=dict(runtime.callback_errors),
         recorded=dict(recorder.counts) if recorder else {},
     )
-
-
-def _open_recording(
-    folder: Path | None, runtime: Any, clock: AcceleratedClock
-) -> BagRecorder | None:
-    if folder is None:
-        return None
-    if folder.exists():
-        if not folder.is_dir() or any(folder.iterdir()):
-            raise UsageError(
-                f"--record {folder}: the folder exists and is not empty; name a new one"
-            )
-        shutil.rmtree(folder)
-    recorder = BagRecorder(folder, runtime.types, clock)
-    runtime.add_tap(recorder)
-    return recorder
 
 
 def _print_banner(console: Console, options: DemoOptions) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rosbags.interfaces import (
     Connection,
@@ -28,7 +28,9 @@ from homecare.errors import HomecareError
 from robot.runtime.message_types import MessageTypes
 from robot.runtime.qos import Durability, QoS, Reliability
 
-_ZERO = QosTime(sec=0, nsec=0)
+if TYPE_CHECKING:
+    from robot.runtime.local import LocalRuntime
+
 # What rosbag2 writes for "infinite" deadline/lifespan/lease.
 _INFINITE = QosTime(sec=0x7FFFFFFF, nsec=0xFFFFFFFF)
 
@@ -77,6 +79,19 @@ class BagRecorder:
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
+
+
+def record_runtime(runtime: LocalRuntime, folder: Path) -> BagRecorder:
+    """Start recording every topic of `runtime` into `folder`, which must be new or empty."""
+    if folder.exists():
+        if not folder.is_dir() or any(folder.iterdir()):
+            raise HomecareError(
+                f"--record {folder}: the folder exists and is not empty; name a new one"
+            )
+        folder.rmdir()
+    recorder = BagRecorder(folder, runtime.types, runtime.clock)
+    runtime.add_tap(recorder)
+    return recorder
 
 
 def _rosbag_qos(qos: QoS) -> Qos:

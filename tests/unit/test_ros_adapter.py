@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from homecare.errors import ConfigError, InterfaceError
-from robot.runtime.qos import EVENTS, LATCHED, SENSOR_DATA, QoS
-from tests.support import ROS_SKIP_REASON
+from robot.runtime.qos import LATCHED, QoS
+from tests.support import QOS_PROFILE_CASES, ROS_SKIP_REASON
 
 rclpy = pytest.importorskip("rclpy", reason=ROS_SKIP_REASON)
 rclpy_context = importlib.import_module("rclpy.context")
@@ -101,15 +101,7 @@ def test_publish_and_subscribe(ros: Ros) -> None:
     assert received[0] == "hello"
 
 
-@pytest.mark.parametrize(
-    ("qos", "reliability", "durability"),
-    [
-        (QoS(), "RELIABLE", "VOLATILE"),
-        (SENSOR_DATA, "BEST_EFFORT", "VOLATILE"),
-        (LATCHED, "RELIABLE", "TRANSIENT_LOCAL"),
-        (EVENTS, "RELIABLE", "VOLATILE"),
-    ],
-)
+@pytest.mark.parametrize(("qos", "reliability", "durability"), QOS_PROFILE_CASES)
 def test_qos_maps_to_rclpy_profiles(ros: Ros, qos: QoS, reliability: str, durability: str) -> None:
     expected = rclpy_qos.QoSProfile(
         history=rclpy_qos.HistoryPolicy.KEEP_LAST,

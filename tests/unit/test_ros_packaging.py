@@ -17,7 +17,8 @@ import pytest
 
 from homecare.errors import ConfigError, HomecareError, InterfaceError
 from robot.runtime import ros
-from robot.runtime.qos import EVENTS, LATCHED, SENSOR_DATA, QoS
+from robot.runtime.qos import QoS
+from tests.support import QOS_PROFILE_CASES
 
 ROOT = Path(__file__).resolve().parents[2]
 ROBOT = ROOT / "robot"
@@ -77,15 +78,7 @@ def _fake_rclpy_qos() -> Any:
     )
 
 
-@pytest.mark.parametrize(
-    ("qos", "reliability", "durability"),
-    [
-        (QoS(), "RELIABLE", "VOLATILE"),
-        (SENSOR_DATA, "BEST_EFFORT", "VOLATILE"),
-        (LATCHED, "RELIABLE", "TRANSIENT_LOCAL"),
-        (EVENTS, "RELIABLE", "VOLATILE"),
-    ],
-)
+@pytest.mark.parametrize(("qos", "reliability", "durability"), QOS_PROFILE_CASES)
 def test_qos_maps_to_a_keep_last_profile(qos: QoS, reliability: str, durability: str) -> None:
     profile = ros.qos_profile(qos, _fake_rclpy_qos())
     assert profile == {
