@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from homecare.clock import AcceleratedClock, SystemClock
 from homecare.demo.timeline import Timeline, local_morning, local_zone
@@ -18,6 +19,7 @@ from homecare.errors import UsageError
 from homecare.logs import configure_logging
 from homecare.settings import Settings
 from robot.local_launch import robot_runtime, start_nodes
+from robot.runtime.local import LocalRuntime
 from robot.runtime.recorder import record_runtime
 
 SIMULATED_NODES = {
@@ -90,7 +92,7 @@ def run_demo(settings: Settings, options: DemoOptions, console: Console) -> Demo
         if options.duration_s is None:
             runtime.spin()
         else:
-            runtime.run_for(options.duration_s * options.speed)
+            _run_with_progress(runtime, options.duration_s, options.speed, console)
     except KeyboardInterrupt:
         console.print("[dim]stopped[/dim]")
     finally:
@@ -105,6 +107,27 @@ def run_demo(settings: Settings, options: DemoOptions, console: Console) -> Demo
         callback_errors=dict(runtime.callback_errors),
         recorded=dict(recorder.counts) if recorder else {},
     )
+
+
+def _run_with_progress(
+    runtime: LocalRuntime, duration_s: float, speed: float, console: Console
+) -> None:
+    """Run for `duration_s` wall seconds in short slices, with a progress bar on a terminal."""
+    slice_s = 0.5
+    with Progress(
+        TextColumn("[dim]simulating[/dim]"),
+        BarColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("demo", total=duration_s)
+        end = runtime.clock.monotonic() + duration_s * speed
+        while (left := end - runtime.clock.monotonic()) > 0:
+            runtime.run_for(min(left, slice_s * speed))
+            remaining = max(0.0, end - runtime.clock.monotonic())
+            progress.update(task, completed=duration_s - remaining / speed)
 
 
 def _print_banner(console: Console, options: DemoOptions) -> None:
