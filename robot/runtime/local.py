@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import threading
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from homecare.clock import AcceleratedClock, Clock, ManualClock, SystemClock
-from homecare.errors import InterfaceError
+from homecare.errors import ConfigError, InterfaceError
 from homecare.logs import StructuredLogger
 from robot.runtime.api import MessageCallback, NodeFactory, ServiceHandler
 from robot.runtime.futures import LocalFuture, ServiceCallError
@@ -219,7 +221,12 @@ class LocalRuntime:
                 f"publisher on {publisher.topic} sends {publisher.msgtype}, got a {msgtype}"
             )
         for tap in self._taps:
-            tap(publisher.topic, publisher.msgtype, message, publisher.qos)
+            # A failing recorder or timeline must not stop the robot's messages.
+            self._run_guarded(
+                None,
+                f"tap:{publisher.topic}",
+                partial(tap, publisher.topic, publisher.msgtype, message, publisher.qos),
+            )
         with self._lock:
             topic = self._topics[publisher.topic]
             if publisher.qos.durability is Durability.TRANSIENT_LOCAL:
@@ -362,6 +369,10 @@ class LocalParameters:
 
     def declare(self, name: str, default: Any) -> Any:
         value = self._configured.get(name, default)
+        if isinstance(value, str) and isinstance(default, (dict, list)) and default is not value:
+            # ROS 2 parameters cannot hold mappings or lists of mappings, so a parameter
+            # file may give them as a JSON string; accept that here too (one file, two runtimes).
+            value = _json_parameter(self._node_name, name, value)
         self._declared[name] = value
         return value
 
@@ -373,6 +384,15 @@ class LocalParameters:
     def undeclared(self) -> list[str]:
         """Configured names no code declared (usually a typo in the parameter file)."""
         return sorted(set(self._configured) - set(self._declared))
+
+
+def _json_parameter(node_name: str, name: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ConfigError(
+            f"node {node_name}: parameter {name} is not valid JSON: {error}"
+        ) from None
 
 
 class LocalPublisher:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from homecare.clock import AcceleratedClock, ManualClock
-from homecare.errors import InterfaceError
+from homecare.errors import ConfigError, InterfaceError
 from robot.runtime import LATCHED, SENSOR_DATA, LocalRuntime, QoS
 from robot.runtime.futures import ServiceCallError
 from robot.runtime.qos import Durability, Reliability
@@ -414,3 +414,25 @@ def test_stop_ends_spin_from_a_callback(runtime: LocalRuntime) -> None:
     node.timer(5.0, runtime.stop)
     runtime.spin()
     assert runtime.clock.monotonic() == 5.0
+
+
+def test_structured_parameters_may_be_given_as_json_strings_like_on_ros() -> None:
+    rt = LocalRuntime(clock=ManualClock(), parameters={"n": {"lines": '[{"at_s": 1}]'}})
+    assert rt.node("n").params.declare("lines", []) == [{"at_s": 1}]
+    broken = LocalRuntime(clock=ManualClock(), parameters={"n": {"lines": "[oops"}})
+    with pytest.raises(ConfigError, match="parameter lines is not valid JSON"):
+        broken.node("n").params.declare("lines", [])
+
+
+def test_a_failing_tap_does_not_stop_delivery(runtime: LocalRuntime) -> None:
+    def broken_tap(*args: object) -> None:
+        raise OSError("disk full")
+
+    runtime.add_tap(broken_tap)
+    node = runtime.node("n")
+    got: list[str] = []
+    node.subscribe("/t", node.types.Utterance, lambda m: got.append(m.text))
+    node.publisher("/t", node.types.Utterance).publish(utterance(node, "still here"))
+    runtime.run_until_idle()
+    assert got == ["still here"]
+    assert runtime.callback_errors["runtime:tap:/t"] == 1
