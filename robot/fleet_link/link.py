@@ -1,0 +1,111 @@
+"""The fleet link's core: presence, telemetry, alerts through the outbox, acks, configuration.
+
+It runs on the node's executor: `pump()` drains what the broker delivered and
+sends what is due. The connection is injected (paho in production).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from dataclasses import dataclass
+from typing import Protocol
+
+from fleet import protocol
+from fleet.protocol import AlertAck, AlertPayload, DesiredConfig, ProtocolError, RobotState
+from homecare.clock import Clock
+from robot.fleet_link.mqtt import Inbound
+from robot.fleet_link.outbox import AlertOutbox
+
+log = logging.getLogger("robot.fleet_link")
+
+
+class Connection(Protocol):
+    inbox: queue.SimpleQueue[Inbound]
+
+    def subscribe(self, topic_filter: str, qos: int = 1) -> None: ...
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ReceivedConfig:
+    kind: str
+    config: DesiredConfig
+
+
+class FleetLink:
+    def __init__(
+        self, rid: str, connection: Connection, outbox: AlertOutbox, clock: Clock, fw: str
+    ) -> None:
+        self.rid, self.connection, self.outbox, self.clock, self.fw = (
+            rid, connection, outbox, clock, fw
+        )  # fmt: skip
+        self.bdseq = 0
+        self.bad_payloads = 0
+        connection.subscribe(protocol.robot_subscription("ack", rid))
+        connection.subscribe(protocol.robot_subscription("cfg", rid))
+
+    def birth(self) -> None:
+        """After each (re)connect: announce `ready` and resend pending alerts at once."""
+        state = RobotState(state="ready", bdseq=self.bdseq, fw=self.fw, ts=self._ts())
+        self.connection.publish(protocol.state_topic(self.rid), protocol.encode(state), retain=True)
+        self.bdseq += 1
+        self.outbox.resend_all_now()
+
+    def raise_alert(self, alert: AlertPayload) -> None:
+        """Commit first (never lost), then try to send."""
+        self.outbox.add(alert)
+        self.send_due_alerts()
+
+    def send_due_alerts(self) -> int:
+        sent = 0
+        for alert in self.outbox.due():
+            topic = protocol.alert_topic(self.rid, alert.alert_id)
+            if not self.connection.publish(topic, protocol.encode(alert), qos=1):
+                break
+            self.outbox.mark_sent(alert.alert_id)
+            sent += 1
+        return sent
+
+    def send_telemetry(self, battery_pct: float, charging: bool) -> bool:
+        telemetry = protocol.Telemetry(battery_pct=battery_pct, charging=charging, ts=self._ts())
+        topic = protocol.telemetry_topic(self.rid)
+        return self.connection.publish(topic, protocol.encode(telemetry), qos=0)
+
+    def pump(self) -> list[ReceivedConfig]:
+        """Handle everything received; returns new configurations to apply."""
+        configs: list[ReceivedConfig] = []
+        while True:
+            try:
+                inbound = self.connection.inbox.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                config = self._handle(inbound)
+            except ProtocolError as error:
+                self.bad_payloads += 1
+                log.warning("bad payload from fleet topic=%s reason=%s", inbound.topic, error)
+                continue
+            if config:
+                configs.append(config)
+        self.send_due_alerts()
+        return configs
+
+    def _handle(self, inbound: Inbound) -> ReceivedConfig | None:
+        topic = protocol.parse_topic(inbound.topic)
+        if topic.rid != self.rid or topic.argument is None:
+            raise ProtocolError(f"topic {inbound.topic} is not for this robot")
+        if topic.channel == "ack":
+            ack = protocol.decode(AlertAck, inbound.payload)
+            if ack.alert_id != topic.argument:
+                raise ProtocolError("ack alert_id does not match its topic")
+            self.outbox.acknowledge(ack.alert_id, ack.incident_id)
+            return None
+        if topic.channel == "cfg":
+            protocol.config_topic(self.rid, topic.argument)  # validates the kind
+            return ReceivedConfig(topic.argument, protocol.decode(DesiredConfig, inbound.payload))
+        raise ProtocolError(f"unexpected channel {topic.channel}")
+
+    def _ts(self) -> float:
+        return self.clock.now().timestamp()

@@ -1,0 +1,100 @@
+"""fleet_link: /safety/alert and /robot/battery -> fleet over MQTT; cfg/{kind} -> /fleet/config."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from fleet import protocol
+from fleet.protocol import AlertPayload
+from homecare import __version__
+from robot.fleet_link.link import FleetLink
+from robot.fleet_link.mqtt import MqttConnection, Will, parse_broker_url
+from robot.fleet_link.outbox import AlertOutbox
+from robot.runtime import EVENTS, LATCHED, Runtime, load_params
+from robot.runtime.stamps import header, to_datetime
+
+
+class FleetLinkParams(BaseModel):
+    robot_id: str = Field(default="", description="Assigned by the fleet; the MQTT username.")
+    broker_url: str = "mqtt://127.0.0.1:1883"
+    outbox_path: str = "~/.local/share/homecare/outbox.db"
+    telemetry_period_s: float = Field(default=30.0, gt=0)
+    pump_period_s: float = Field(default=0.1, gt=0)
+
+
+class FleetLinkNode:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.params = p = load_params(rt, FleetLinkParams)
+        protocol.state_topic(p.robot_id)  # a clear error for a missing or bad id
+        lost = protocol.encode(protocol.RobotState(state="lost", ts=1.0))
+        self.connection = MqttConnection(
+            parse_broker_url(p.broker_url),
+            client_id=p.robot_id,
+            will=Will(protocol.state_topic(p.robot_id), lost),
+        )
+        self.outbox = AlertOutbox(Path(p.outbox_path).expanduser(), rt.clock)
+        self.link = FleetLink(p.robot_id, self.connection, self.outbox, rt.clock, __version__)
+        self._birth_due = threading.Event()
+        self.connection.add_on_connect(self._on_connect)
+        self.config = rt.publisher("/fleet/config", rt.types.ConfigUpdate, LATCHED)
+        rt.subscribe("/safety/alert", rt.types.Alert, self.on_alert, EVENTS)
+        rt.subscribe(
+            "/robot/battery", rt.types.get("sensor_msgs/msg/BatteryState"), self.on_battery
+        )
+        self.battery: tuple[float, bool] | None = None
+        rt.timer(p.pump_period_s, self.pump)
+        rt.timer(p.telemetry_period_s, self.send_telemetry)
+        self.connection.start()
+
+    def _on_connect(self) -> None:
+        # paho's thread: only note it; the executor does the work in pump().
+        self._birth_due.set()
+
+    def on_alert(self, message: Any) -> None:
+        details = json.loads(message.details_json) if message.details_json else {}
+        self.link.raise_alert(
+            AlertPayload(
+                alert_id=message.alert_id,
+                kind=message.kind,
+                severity=message.severity,
+                details=details,
+                ts=to_datetime(message.header.stamp).timestamp() or self.rt.clock.now().timestamp(),
+            )
+        )
+
+    def on_battery(self, state: Any) -> None:
+        percentage = float(state.percentage) * 100.0
+        if not math.isnan(percentage):
+            charging = state.power_supply_status == state.POWER_SUPPLY_STATUS_CHARGING
+            self.battery = (max(0.0, min(100.0, percentage)), charging)
+
+    def send_telemetry(self) -> None:
+        if self.battery:
+            self.link.send_telemetry(*self.battery)
+
+    def pump(self) -> None:
+        if self._birth_due.is_set():
+            self._birth_due.clear()
+            self.link.birth()
+        for received in self.link.pump():
+            self.config.publish(
+                self.rt.types.ConfigUpdate(
+                    header=header(self.rt),
+                    kind=received.kind,
+                    version=received.config.version,
+                    json=json.dumps(received.config.data, ensure_ascii=False),
+                )
+            )
+
+
+def main(args: list[str] | None = None) -> None:
+    from robot.runtime.ros import run_node
+
+    run_node(FleetLinkNode, "fleet_link", args)
