@@ -1,0 +1,81 @@
+"""Versioned schema migrations, applied in order at start; each runs once, in a transaction.
+
+Append new migrations; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "agencies, users, robots, residents, rentals",
+        """
+        CREATE TABLE agencies (
+            id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, region TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY, agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            email TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL, full_name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'social_worker', 'caregiver')),
+            active INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL
+        );
+        CREATE TABLE robots (
+            id TEXT PRIMARY KEY, agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            serial TEXT NOT NULL UNIQUE, model TEXT NOT NULL, firmware TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'in_stock'
+                CHECK (status IN ('in_stock', 'rented', 'maintenance', 'retired')),
+            mqtt_password_hash TEXT NOT NULL, created_at REAL NOT NULL
+        );
+        CREATE TABLE residents (
+            id INTEGER PRIMARY KEY, agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            full_name TEXT NOT NULL, address TEXT NOT NULL DEFAULT '',
+            language TEXT NOT NULL DEFAULT 'ru' CHECK (language IN ('ru', 'en')),
+            birth_date TEXT, disability_group INTEGER CHECK (disability_group IN (1, 2, 3)),
+            contacts TEXT NOT NULL DEFAULT '[]', consents TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE rentals (
+            id INTEGER PRIMARY KEY, agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            robot_id TEXT NOT NULL REFERENCES robots(id),
+            resident_id INTEGER NOT NULL REFERENCES residents(id),
+            starts_on TEXT NOT NULL, ends_on TEXT,
+            status TEXT NOT NULL DEFAULT 'planned'
+                CHECK (status IN ('planned', 'active', 'returned', 'cancelled')),
+            handed_over_at REAL, returned_at REAL, wipe_requested_at REAL, wipe_confirmed_at REAL,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX rentals_robot ON rentals (robot_id, status);
+        """,
+    ),
+    (
+        2,
+        "telemetry, latest robot state, incidents, audit log",
+        """
+        CREATE TABLE telemetry (
+            robot_id TEXT NOT NULL, ts REAL NOT NULL, battery_pct REAL, charging INTEGER,
+            cpu_temp_c REAL, uptime_s REAL
+        );
+        CREATE INDEX telemetry_robot_ts ON telemetry (robot_id, ts);
+        CREATE TABLE robot_state (
+            robot_id TEXT PRIMARY KEY, state TEXT NOT NULL, bdseq INTEGER, fw TEXT,
+            last_seen REAL NOT NULL, battery_pct REAL, charging INTEGER
+        );
+        CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY, alert_id TEXT NOT NULL UNIQUE, robot_id TEXT NOT NULL,
+            kind TEXT NOT NULL, severity TEXT NOT NULL, details TEXT NOT NULL DEFAULT '{}',
+            raised_at REAL NOT NULL, received_at REAL NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'acknowledged', 'resolved')),
+            acknowledged_by INTEGER REFERENCES users(id), acknowledged_at REAL,
+            resolved_at REAL, outcome TEXT
+        );
+        CREATE INDEX incidents_robot ON incidents (robot_id, raised_at);
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY, at REAL NOT NULL, user_id INTEGER, agency_id INTEGER,
+            action TEXT NOT NULL, object_type TEXT NOT NULL, object_id TEXT NOT NULL,
+            changes TEXT NOT NULL DEFAULT '{}'
+        );
+        """,
+    ),
+]
