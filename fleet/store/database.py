@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -51,21 +53,27 @@ def apply_migrations(db: sqlite_utils.Database, clock: Clock) -> list[int]:
     for version, name, sql in MIGRATIONS:
         if version <= current:
             continue
-        connection = db.conn
-        connection.execute("BEGIN")
-        try:
+        with transaction(db.conn) as connection:
             for statement in _statements(sql):
                 connection.execute(statement)
             connection.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, name, clock.now().timestamp()),
             )
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
         applied.append(version)
     return applied
+
+
+@contextmanager
+def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One explicit transaction on an autocommit connection: all of it or nothing."""
+    connection.execute("BEGIN")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
 
 
 def _statements(sql: str) -> list[str]:

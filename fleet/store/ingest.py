@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from fleet.protocol import AlertPayload, RobotState, Telemetry
+from fleet.store.database import transaction
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,7 @@ def record_telemetry(
     """One transaction for the whole batch: the time series and each robot's latest state."""
     if not batch:
         return
-    connection = db.conn
-    connection.execute("BEGIN")
-    try:
+    with transaction(db.conn) as connection:
         connection.executemany(
             "INSERT INTO telemetry (robot_id, ts, battery_pct, charging, cpu_temp_c, uptime_s)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -52,10 +51,6 @@ def record_telemetry(
             " charging = excluded.charging",
             [(rid, now, t.battery_pct, int(t.charging)) for rid, t in latest.items()],
         )
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
 
 
 def record_alert(
