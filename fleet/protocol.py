@@ -23,6 +23,8 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 # Robot ids, alert ids and request ids travel inside topic names: keep them to safe characters.
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 _ID = re.compile(ID_PATTERN)
+KIND_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+SEVERITIES = ("critical", "warning", "info")
 CONFIG_KINDS = ("reminders", "benefits", "contacts", "settings", "devices")
 
 Payload = TypeVar("Payload", bound="Message")
@@ -66,7 +68,7 @@ class AlertPayload(Message):
     """`hc/v1/r/{rid}/alert/{alert_id}`, QoS 1; resent until acknowledged."""
 
     alert_id: str = Field(pattern=ID_PATTERN)
-    kind: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    kind: str = Field(pattern=KIND_PATTERN)
     severity: Literal["critical", "warning", "info"]
     details: dict[str, Any] = Field(default_factory=dict)
 

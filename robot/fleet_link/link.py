@@ -6,8 +6,10 @@ sends what is due. The connection is injected (paho in production).
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,6 +34,36 @@ class Connection(Protocol):
 class ReceivedConfig:
     kind: str
     config: DesiredConfig
+
+
+def alert_from_fields(
+    alert_id: str, kind: str, severity: str, details_json: str, *, ts: float, fresh_id: str
+) -> AlertPayload:
+    """An alert the contract accepts, whatever a node put in its fields.
+
+    A malformed field must never cost the alert: bad details are kept as text,
+    an unusable id is replaced by `fresh_id`, an unknown kind becomes `unknown`
+    and an unknown severity `critical` (a human looks, rather than nobody).
+    The original values travel in `details`.
+    """
+    details: dict[str, object]
+    try:
+        parsed = json.loads(details_json) if details_json else {}
+        details = parsed if isinstance(parsed, dict) else {"value": parsed}
+    except ValueError:
+        details = {"unparsed_details": details_json[:2000]}
+    if not re.match(protocol.ID_PATTERN, alert_id):
+        details["original_alert_id"] = alert_id[:200]
+        alert_id = fresh_id
+    if not re.match(protocol.KIND_PATTERN, kind):
+        details["original_kind"] = kind[:200]
+        kind = "unknown"
+    if severity not in protocol.SEVERITIES:
+        details["original_severity"] = severity[:200]
+        severity = "critical"
+    return AlertPayload.model_validate(
+        {"alert_id": alert_id, "kind": kind, "severity": severity, "details": details, "ts": ts}
+    )
 
 
 class FleetLink:

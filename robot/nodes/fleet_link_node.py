@@ -11,13 +11,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from fleet import protocol
-from fleet.protocol import AlertPayload
 from homecare import __version__
-from robot.fleet_link.link import FleetLink
+from robot.fleet_link.link import FleetLink, alert_from_fields
 from robot.fleet_link.mqtt import MqttConnection, Will, parse_broker_url
 from robot.fleet_link.outbox import AlertOutbox
 from robot.runtime import EVENTS, LATCHED, Runtime, load_params
-from robot.runtime.stamps import header, to_datetime
+from robot.runtime.stamps import header, new_id, to_datetime
 
 
 class FleetLinkParams(BaseModel):
@@ -58,14 +57,15 @@ class FleetLinkNode:
         self._birth_due.set()
 
     def on_alert(self, message: Any) -> None:
-        details = json.loads(message.details_json) if message.details_json else {}
+        stamp = to_datetime(message.header.stamp).timestamp()
         self.link.raise_alert(
-            AlertPayload(
-                alert_id=message.alert_id,
-                kind=message.kind,
-                severity=message.severity,
-                details=details,
-                ts=to_datetime(message.header.stamp).timestamp() or self.rt.clock.now().timestamp(),
+            alert_from_fields(
+                message.alert_id,
+                message.kind,
+                message.severity,
+                message.details_json,
+                ts=stamp if stamp > 0 else self.rt.clock.now().timestamp(),
+                fresh_id=new_id(),
             )
         )
 
