@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from homecare.clock import Clock
+from robot.nodes.fleet_link_node import FleetLinkNode
+from robot.runtime import LocalRuntime
 from tests.support import wait_until
 
 
@@ -56,3 +59,23 @@ class Mosquitto:
         except OSError:
             return False
         return True
+
+
+def fleet_link_runtime(
+    broker_url: str, outbox_path: Path, clock: Clock
+) -> tuple[LocalRuntime, FleetLinkNode]:
+    """A runtime with robot r1's fleet_link node, telemetry every 0.2 s (not yet spinning)."""
+    runtime = LocalRuntime(
+        clock=clock,
+        parameters={
+            "fleet_link": {
+                "robot_id": "r1",
+                "broker_url": broker_url,
+                "outbox_path": str(outbox_path),
+                "telemetry_period_s": 0.2,
+            }
+        },
+    )
+    link = runtime.add_node("fleet_link", FleetLinkNode)
+    assert isinstance(link, FleetLinkNode)
+    return runtime, link

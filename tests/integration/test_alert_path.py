@@ -5,30 +5,18 @@ from __future__ import annotations
 import json
 import random
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from fleet.mqtt_ingest import FleetIngest
 from fleet.store import open_database
 from homecare.clock import SystemClock
-from robot.nodes.fleet_link_node import FleetLinkNode
-from robot.runtime import LocalRuntime
 from robot.runtime.stamps import header, new_id
-from tests.broker import Mosquitto
+from tests.broker import Mosquitto, fleet_link_runtime
 from tests.support import wait_until
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    server = Mosquitto(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def incidents(db: Any) -> list[tuple[str, str]]:
@@ -38,17 +26,12 @@ def incidents(db: Any) -> list[tuple[str, str]]:
 def test_alerts_become_exactly_one_incident_each_even_across_a_fleet_outage(
     broker: Mosquitto, tmp_path: Path
 ) -> None:
+    broker.start()
     clock = SystemClock()
     db = open_database(tmp_path / "fleet.db", clock)
     ingest = FleetIngest(db, clock, "127.0.0.1", broker.port)
     ingest.start()
-    runtime = LocalRuntime(
-        clock=clock,
-        parameters={"fleet_link": {"robot_id": "r1", "broker_url": broker.url,
-                                   "outbox_path": str(tmp_path / "outbox.db"),
-                                   "telemetry_period_s": 0.2}},
-    )  # fmt: skip
-    link: Any = runtime.add_node("fleet_link", FleetLinkNode)
+    runtime, link = fleet_link_runtime(broker.url, tmp_path / "outbox.db", clock)
     probe = runtime.node("probe")
     alerts = probe.publisher("/safety/alert", probe.types.Alert)
     battery = probe.publisher("/robot/battery", probe.types.get("sensor_msgs/msg/BatteryState"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +12,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from homecare.clock import SystemClock
-from robot.nodes.fleet_link_node import FleetLinkNode
-from robot.runtime import LocalRuntime
 from robot.runtime.stamps import header
-from tests.broker import Mosquitto
+from tests.broker import Mosquitto, fleet_link_runtime
 from tests.support import wait_until
 
 
@@ -48,34 +45,11 @@ class FleetStandIn:
         self.client.disconnect()
 
 
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    server = Mosquitto(tmp_path)
-    yield server
-    server.stop()
-
-
-def robot(broker: Mosquitto, tmp_path: Path) -> tuple[LocalRuntime, Any, threading.Thread]:
-    runtime = LocalRuntime(
-        clock=SystemClock(),
-        parameters={
-            "fleet_link": {
-                "robot_id": "r1",
-                "broker_url": broker.url,
-                "outbox_path": str(tmp_path / "outbox.db"),
-                "telemetry_period_s": 0.2,
-            }
-        },
-    )
-    link = runtime.add_node("fleet_link", FleetLinkNode)
-    thread = threading.Thread(target=runtime.spin, daemon=True)
-    return runtime, link, thread
-
-
 def test_alert_raised_while_the_broker_is_down_is_delivered_once_it_is_up_and_acked(
     broker: Mosquitto, tmp_path: Path
 ) -> None:
-    runtime, link, thread = robot(broker, tmp_path)
+    runtime, link = fleet_link_runtime(broker.url, tmp_path / "outbox.db", SystemClock())
+    thread = threading.Thread(target=runtime.spin, daemon=True)
     probe = runtime.node("probe")
     alerts = probe.publisher("/safety/alert", probe.types.Alert)
     configs: list[Any] = []
