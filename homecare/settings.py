@@ -38,6 +38,46 @@ class RobotSettings(BaseModel):
     )
 
 
+class FleetSettings(BaseModel):
+    """The agencies' fleet service (`homecare fleet serve`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    db_path: Path = Field(
+        default=Path("~/.local/share/homecare/fleet.db"), description="The fleet's SQLite file."
+    )
+    host: str = Field(default="127.0.0.1", description="Address the web service listens on.")
+    port: int = Field(default=8080, ge=1, le=65535, description="Port of the web service.")
+    mqtt_url: str | None = Field(
+        default=None,
+        description="External broker, mqtt://user:pass@host:port; unset runs the embedded one.",
+    )
+    embedded_mqtt_port: int = Field(
+        default=1883, ge=0, le=65535, description="Loopback port of the embedded broker (0: any)."
+    )
+    token_ttl_minutes: int = Field(default=60, ge=1, description="Lifetime of API tokens.")
+    heartbeat_s: float = Field(default=30.0, gt=0, description="Robots' telemetry period.")
+    missed_heartbeats: int = Field(default=3, ge=1, description="Silent periods until offline.")
+    telemetry_raw_days: float = Field(
+        default=7.0, gt=0, description="Raw telemetry older than this is downsampled."
+    )
+    telemetry_bucket_s: int = Field(
+        default=300, ge=1, description="Bucket of downsampled telemetry (averages)."
+    )
+    telemetry_retention_days: float = Field(
+        default=365.0, gt=0, description="Telemetry older than this is deleted."
+    )
+    share_group: str | None = Field(
+        default=None,
+        description="MQTT shared-subscription group, so several workers split telemetry.",
+    )
+
+    @field_validator("db_path")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOMECARE_",
@@ -51,6 +91,7 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     robot: RobotSettings = Field(default_factory=RobotSettings)
+    fleet: FleetSettings = Field(default_factory=FleetSettings)
 
     @field_validator("data_dir")
     @classmethod

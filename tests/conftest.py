@@ -8,10 +8,12 @@ on the CI machine at all (rclpy and a ROS 2 installation); their reasons say so.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.fleet_api import Fleet, make_fleet
 from tests.support import CANNOT_EXIST_HERE
 
 REQUIRE_ALL = os.environ.get("HOMECARE_REQUIRE_ALL") == "1"
@@ -47,3 +49,9 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None]:
         if not _allowed(reason):
             report.outcome = "failed"
             report.longrepr = f"HOMECARE_REQUIRE_ALL=1 forbids this skip: {reason}"
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Iterator[Fleet]:
+    """A fleet web app on a fresh database with agencies A and B (see tests/fleet_api.py)."""
+    yield from make_fleet(tmp_path)

@@ -18,14 +18,24 @@ def open_database(path: Path, clock: Clock) -> sqlite_utils.Database:
     """The database at `path` (created if absent), migrated to the newest schema."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        db = sqlite_utils.Database(connection)
+        db = connect_database(path)
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        db.execute("PRAGMA busy_timeout=5000")
         apply_migrations(db, clock)
     except sqlite3.DatabaseError as error:
         raise HomecareError(f"fleet database {path}: {error}") from None
+    return db
+
+
+def connect_database(path: Path) -> sqlite_utils.Database:
+    """Another connection to a database `open_database` has made and migrated.
+
+    Each thread that writes uses its own connection: transactions on a shared
+    connection would interleave.
+    """
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db = sqlite_utils.Database(connection)
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=5000")
     return db
 
 

@@ -78,4 +78,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        3,
+        "service secrets (token signing key)",
+        """
+        CREATE TABLE service_secrets (
+            name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at REAL NOT NULL
+        );
+        """,
+    ),
 ]

@@ -1,0 +1,1 @@
+"""The fleet's HTTP API (FastAPI) under /api/v1."""

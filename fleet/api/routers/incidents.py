@@ -1,0 +1,7 @@
+"""(being written) incidents routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["incidents"])

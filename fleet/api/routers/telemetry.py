@@ -1,0 +1,7 @@
+"""(being written) telemetry routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["telemetry"])

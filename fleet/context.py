@@ -1,0 +1,41 @@
+"""What the fleet's web app needs at run time, built once by the service (or a test)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from fleet.presence import PresencePolicy
+from fleet.store import connect_database
+from homecare.clock import Clock
+from homecare.settings import FleetSettings
+
+
+@dataclass
+class FleetContext:
+    db_path: Path
+    clock: Clock
+    settings: FleetSettings
+    signing_key: str
+    # Counters of the MQTT ingest (messages, bad_payloads, ...), shown by the metrics route.
+    ingest_counters: Counter[str] = field(default_factory=Counter)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    @property
+    def presence(self) -> PresencePolicy:
+        return PresencePolicy(self.settings.heartbeat_s, self.settings.missed_heartbeats)
+
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection (FastAPI runs sync routes on a thread pool)."""
+        db: sqlite_utils.Database | None = getattr(self._local, "db", None)
+        if db is None:
+            db = connect_database(self.db_path)
+            self._local.db = db
+        return db
+
+    def now(self) -> float:
+        return self.clock.now().timestamp()
