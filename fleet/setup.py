@@ -38,7 +38,13 @@ def init_fleet(
         with transaction(db.conn):
             agency_id = create_agency(db, agency_name, region, now)
             admin_id = create_user(
-                db, agency_id, admin_email, hash_password(admin_password), admin_name, "admin", now
+                db,
+                agency_id,
+                email=admin_email,
+                password_hash=hash_password(admin_password),
+                full_name=admin_name,
+                role="admin",
+                now=now,
             )
         signing_key(db, now)
     finally:

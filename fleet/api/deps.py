@@ -9,7 +9,7 @@ import sqlite_utils
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
-from fleet.api.security import InvalidToken, decode_token
+from fleet.api.security import InvalidTokenError, decode_token
 from fleet.context import FleetContext
 from fleet.store.accounts import Role, User, find_user
 
@@ -41,7 +41,7 @@ def user_from_token(context: FleetContext, db: sqlite_utils.Database, token: str
     """The active user a token names, or 401 saying why not."""
     try:
         claims = decode_token(token, context.signing_key, context.now())
-    except InvalidToken as error:
+    except InvalidTokenError as error:
         raise _unauthorized(str(error)) from None
     user = find_user(db, claims.user_id)
     if user is None or not user.active:

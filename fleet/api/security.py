@@ -21,11 +21,11 @@ _COMMON_PASSWORDS = frozenset(
 )  # fmt: skip
 
 
-class WeakPassword(HomecareError):
+class WeakPasswordError(HomecareError):
     """A password that would be easy to guess."""
 
 
-class InvalidToken(HomecareError):
+class InvalidTokenError(HomecareError):
     """A bearer token that is malformed, forged or expired (the message says which)."""
 
 
@@ -52,7 +52,7 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 def check_password_strength(password: str, email: str = "") -> None:
-    """Raise WeakPassword naming what is wrong with a password chosen for an account."""
+    """Raise WeakPasswordError naming what is wrong with a password chosen for an account."""
     classes = sum(
         (
             any(c.islower() for c in password),
@@ -63,13 +63,15 @@ def check_password_strength(password: str, email: str = "") -> None:
     )
     local_part = email.split("@", 1)[0].lower()
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"the password is too short: use at least {MIN_PASSWORD_LENGTH} chars")
+        raise WeakPasswordError(
+            f"the password is too short: use at least {MIN_PASSWORD_LENGTH} chars"
+        )
     if password.lower() in _COMMON_PASSWORDS or len(set(password)) < 5:
-        raise WeakPassword("the password is too common or repetitive")
+        raise WeakPasswordError("the password is too common or repetitive")
     if len(local_part) >= 4 and local_part in password.lower():
-        raise WeakPassword("the password must not contain the email's name")
+        raise WeakPasswordError("the password must not contain the email's name")
     if classes < 3 and len(password) < 20:
-        raise WeakPassword(
+        raise WeakPasswordError(
             "the password is too simple: mix at least three of lower case, upper case, "
             "digits and symbols, or use a passphrase of 20 characters or more"
         )
@@ -93,14 +95,14 @@ def decode_token(token: str, key: str, now: float) -> TokenClaims:
             token, key, algorithms=[_ALGORITHM], options={"verify_exp": False, "require": ["exp"]}
         )
     except jwt.InvalidSignatureError:
-        raise InvalidToken("the token's signature is not valid") from None
+        raise InvalidTokenError("the token's signature is not valid") from None
     except jwt.PyJWTError:
-        raise InvalidToken("the token is malformed") from None
+        raise InvalidTokenError("the token is malformed") from None
     if float(payload["exp"]) <= now:
-        raise InvalidToken("the token has expired: sign in again")
+        raise InvalidTokenError("the token has expired: sign in again")
     try:
         return TokenClaims(
             user_id=int(payload["sub"]), agency_id=int(payload["agency"]), role=str(payload["role"])
         )
     except (KeyError, TypeError, ValueError):
-        raise InvalidToken("the token is malformed") from None
+        raise InvalidTokenError("the token is malformed") from None

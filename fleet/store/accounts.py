@@ -16,7 +16,7 @@ Role = Literal["admin", "operator", "social_worker", "caregiver"]
 ROLES: tuple[Role, ...] = ("admin", "operator", "social_worker", "caregiver")
 
 
-class AccountExists(HomecareError):
+class AccountExistsError(HomecareError):
     """An agency or user with that name or email is already there."""
 
 
@@ -37,13 +37,14 @@ def create_agency(db: sqlite_utils.Database, name: str, region: str, now: float)
             "INSERT INTO agencies (name, region, created_at) VALUES (?, ?, ?)", (name, region, now)
         )
     except sqlite3.IntegrityError:
-        raise AccountExists(f"an agency named {name!r} already exists") from None
+        raise AccountExistsError(f"an agency named {name!r} already exists") from None
     return int(cursor.lastrowid or 0)
 
 
 def create_user(
     db: sqlite_utils.Database,
     agency_id: int,
+    *,
     email: str,
     password_hash: str,
     full_name: str,
@@ -57,7 +58,7 @@ def create_user(
             (agency_id, email.strip().lower(), password_hash, full_name, role, now),
         )
     except sqlite3.IntegrityError:
-        raise AccountExists(f"a user with email {email!r} already exists") from None
+        raise AccountExistsError(f"a user with email {email!r} already exists") from None
     return int(cursor.lastrowid or 0)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleet.api.security import WeakPassword, check_password_strength
+from fleet.api.security import WeakPasswordError, check_password_strength
 from tests.fleet_api import Fleet
 
 
@@ -75,7 +75,7 @@ def test_token_form_without_fields_is_422_naming_them(fleet: Fleet) -> None:
     ],
 )
 def test_weak_passwords_are_refused_with_the_reason(password: str, why: str) -> None:
-    with pytest.raises(WeakPassword, match=why):
+    with pytest.raises(WeakPasswordError, match=why):
         check_password_strength(password, "maria.petrova@agency.example")
 
 
