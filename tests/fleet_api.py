@@ -42,11 +42,11 @@ class Fleet:
         create_user(
             db,
             agency_id,
-            email,
-            hash_password(PASSWORD),
-            email.split("@", maxsplit=1)[0],
-            role,
-            0.0,
+            email=email,
+            password_hash=hash_password(PASSWORD),
+            full_name=email.split("@", maxsplit=1)[0],
+            role=role,
+            now=0.0,
         )
 
 
