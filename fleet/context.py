@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,9 @@ class FleetContext:
     signing_key: str
     # Counters of the MQTT ingest (messages, bad_payloads, ...), shown by the metrics route.
     ingest_counters: Counter[str] = field(default_factory=Counter)
+    # Sends (topic, payload, qos, retain) to the robots through the service's MQTT client;
+    # None when no broker is attached (unit tests of the API alone).
+    publish: Callable[[str, bytes, int, bool], None] | None = None
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @property
