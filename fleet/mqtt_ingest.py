@@ -83,6 +83,10 @@ class FleetIngest:
                 batch, self._pending = self._pending, []
             record_telemetry(self.db, batch, self._now())
 
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
+        """Send to a robot (commands, desired config); paho queues it while disconnected."""
+        self._client.publish(topic, payload, qos=qos, retain=retain)
+
     # paho callbacks (network thread)
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode,

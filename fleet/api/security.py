@@ -64,7 +64,7 @@ def check_password_strength(password: str, email: str = "") -> None:
     local_part = email.split("@", 1)[0].lower()
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPasswordError(
-            f"the password is too short: use at least {MIN_PASSWORD_LENGTH} chars"
+            f"the password is too short: use at least {MIN_PASSWORD_LENGTH} characters"
         )
     if password.lower() in _COMMON_PASSWORDS or len(set(password)) < 5:
         raise WeakPasswordError("the password is too common or repetitive")

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from homecare import __version__
-from homecare.cli import bag, config, demo, interfaces, robot
+from homecare.cli import bag, config, demo, fleet, interfaces, robot
 from homecare.errors import HomecareError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(robot.app, name="robot")
 app.add_typer(interfaces.app, name="interfaces")
 app.add_typer(bag.app, name="bag")
 app.add_typer(config.app, name="config")
+app.add_typer(fleet.app, name="fleet")
 
 
 @app.command()

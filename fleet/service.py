@@ -1,0 +1,178 @@
+"""The running fleet service: database, MQTT broker (embedded or external), ingest, web app.
+
+`homecare fleet serve` runs it in the foreground; the demo runs it in the background.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import socket
+import threading
+from dataclasses import dataclass
+
+import uvicorn
+
+from fleet.app import create_app
+from fleet.context import FleetContext
+from fleet.mqtt_ingest import FleetIngest
+from fleet.store import connect_database, open_database
+from fleet.store.accounts import signing_key
+from homecare.clock import Clock
+from homecare.errors import ConfigError, HomecareError
+from homecare.settings import FleetSettings
+from robot.fleet_link.mqtt import parse_broker_url
+
+log = logging.getLogger("fleet.service")
+
+SERVICE_MQTT_USERNAME = "homecare-fleet"
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    embedded: bool
+
+
+class FleetService:
+    def __init__(self, settings: FleetSettings, clock: Clock) -> None:
+        self.settings, self.clock = settings, clock
+        self.context: FleetContext | None = None
+        self.broker_address: BrokerAddress | None = None
+        self._broker: object | None = None
+        self._ingest: FleetIngest | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # life cycle
+
+    def start(self) -> None:
+        """Open the database, start the broker (if embedded) and the MQTT ingest."""
+        if not self.settings.db_path.exists():
+            raise ConfigError(
+                f"no fleet database at {self.settings.db_path}: "
+                "create it with `homecare fleet init --db PATH --admin-email ... "
+                "--admin-password ...`"
+            )
+        db = open_database(self.settings.db_path, self.clock)
+        key = signing_key(db, self.clock.now().timestamp())
+        db.conn.close()
+        self.context = FleetContext(
+            db_path=self.settings.db_path, clock=self.clock, settings=self.settings,
+            signing_key=key,
+        )  # fmt: skip
+        self.broker_address = self._start_broker()
+        self._start_ingest(self.broker_address)
+
+    def serve(self) -> None:
+        """Serve HTTP in this thread until interrupted (Ctrl-C), then stop everything."""
+        server = self._make_server()
+        try:
+            server.run()
+        finally:
+            self.stop()
+        if not server.started:
+            raise HomecareError(
+                f"the web service could not listen on {self.settings.host}:{self.settings.port}"
+                " (is the port in use?)"
+            )
+
+    def serve_in_background(self, ready_timeout_s: float = 20.0) -> None:
+        server = self._make_server()
+        self._thread = threading.Thread(target=server.run, name="fleet-http", daemon=True)
+        self._thread.start()
+        ready = threading.Event()
+        while not ready.wait(0.05):
+            if server.started:
+                break
+            if not self._thread.is_alive() or ready_timeout_s <= 0:
+                raise HomecareError(
+                    f"the web service did not start on {self.settings.host}:"
+                    f"{self.settings.port} (is the port in use?)"
+                )
+            ready_timeout_s -= 0.05
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        if self._ingest is not None:
+            self._ingest.stop()
+            self._ingest = None
+        broker, self._broker = self._broker, None
+        if broker is not None:
+            broker.stop()  # type: ignore[attr-defined]
+
+    @property
+    def url(self) -> str:
+        host = self.settings.host
+        shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+        return f"http://{shown}:{self.settings.port}"
+
+    # parts
+
+    def _start_broker(self) -> BrokerAddress:
+        if self.settings.mqtt_url:
+            url = parse_broker_url(self.settings.mqtt_url)
+            if url.tls:
+                raise ConfigError("the fleet's MQTT link does not support mqtts:// yet")
+            return BrokerAddress(url.host, url.port, url.username, url.password, embedded=False)
+        from fleet.broker import EmbeddedBroker
+
+        password = secrets.token_urlsafe(24)  # the broker lives in this process: no need to keep
+        broker = EmbeddedBroker(
+            self.settings.db_path,
+            port=self.settings.embedded_mqtt_port,
+            service_username=SERVICE_MQTT_USERNAME,
+            service_password=password,
+        )
+        broker.start()
+        self._broker = broker
+        log.info("embedded MQTT broker listening url=%s", broker.url)
+        return BrokerAddress(
+            "127.0.0.1", broker.port, SERVICE_MQTT_USERNAME, password, embedded=True
+        )
+
+    def _start_ingest(self, broker: BrokerAddress) -> None:
+        assert self.context is not None
+        ingest = FleetIngest(
+            connect_database(self.settings.db_path),
+            self.clock,
+            broker.host,
+            broker.port,
+            username=broker.username,
+            password=broker.password,
+        )
+        self.context.ingest_counters = ingest.counters
+        self.context.publish = ingest.publish
+        ingest.start()
+        self._ingest = ingest
+
+    def _make_server(self) -> uvicorn.Server:
+        assert self.context is not None, "start() first"
+        _check_port_free(self.settings.host, self.settings.port)
+        config = uvicorn.Config(
+            create_app(self.context),
+            host=self.settings.host,
+            port=self.settings.port,
+            log_level="warning",
+            access_log=False,
+        )
+        self._server = uvicorn.Server(config)
+        return self._server
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise HomecareError(
+                f"cannot listen on {host}:{port}: {error.strerror} (is another service there?)"
+            ) from None
