@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from homecare.errors import ConfigError
@@ -35,6 +35,14 @@ class RobotSettings(BaseModel):
     parameters_file: Path = Field(
         default=PACKAGED_ROBOT_PARAMETERS,
         description="ROS 2 style parameter YAML for the robot's nodes.",
+    )
+    fleet_broker_url: str = Field(
+        default="mqtt://127.0.0.1:1883",
+        description="The fleet's MQTT broker, mqtt://host:port or mqtts://host:port.",
+    )
+    mqtt_password: SecretStr | None = Field(
+        default=None,
+        description="The robot's MQTT password, given by the fleet with its id (keep it secret).",
     )
 
 

@@ -14,6 +14,7 @@ from homecare.settings import load_settings
 
 
 def demo(
+    *,
     config: ConfigOption = None,
     headless: Annotated[
         bool, typer.Option("--headless", help="Run unattended for --duration, then exit.")
@@ -26,6 +27,10 @@ def demo(
     ] = None,
     speed: Annotated[float, typer.Option(help="Simulated seconds per wall-clock second.")] = 60.0,
     record: RecordOption = None,
+    fleet: Annotated[
+        bool,
+        typer.Option("--fleet/--no-fleet", help="Also run the fleet service and its dashboard."),
+    ] = True,
 ) -> None:
     """Start a simulated robot at home and print a live timeline of what happens."""
     settings = load_settings(config)
@@ -34,7 +39,9 @@ def demo(
     console = Console()
     result = run_demo(
         settings,
-        DemoOptions(headless=headless, duration_s=duration, speed=speed, record=record),
+        DemoOptions(
+            headless=headless, duration_s=duration, speed=speed, record=record, fleet=fleet
+        ),
         console,
     )
     console.print(

@@ -14,11 +14,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from homecare.clock import AcceleratedClock, SystemClock
+from homecare.demo.fleet import DemoFleet, DemoLogin
 from homecare.demo.timeline import Timeline, local_morning, local_zone
 from homecare.errors import UsageError
 from homecare.logs import configure_logging
 from homecare.settings import Settings
 from robot.local_launch import robot_runtime, start_nodes
+from robot.nodes import ROBOT_NODES
 from robot.runtime.local import LocalRuntime
 from robot.runtime.recorder import record_runtime
 
@@ -34,6 +36,7 @@ class DemoOptions:
     duration_s: float | None
     speed: float
     record: Path | None
+    fleet: bool = True
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,46 @@ def run_demo(settings: Settings, options: DemoOptions, console: Console) -> Demo
         raise UsageError(f"--duration must be positive, got {options.duration_s}")
     zone = local_zone(settings.robot.timezone)
     clock = AcceleratedClock(options.speed, start=local_morning(zone, SystemClock()), paused=True)
+    overrides = story_parameters(settings.robot.language)
+    demo_fleet = DemoFleet(settings, settings.data_dir / "demo", settings.robot.language)
+    login: DemoLogin | None = None
+    robot_nodes = dict(ROBOT_NODES)
+    try:
+        if options.fleet:
+            login, robot = demo_fleet.start()
+            overrides["fleet_link"] = {
+                "robot_id": robot.id,
+                "broker_url": robot.broker_url,
+                "outbox_path": str(demo_fleet.folder / "outbox.db"),
+            }
+        else:
+            del robot_nodes["fleet_link"]
+        return _run(
+            settings,
+            options,
+            console,
+            clock=clock,
+            overrides=overrides,
+            login=login,
+            robot_nodes=robot_nodes,
+        )
+    finally:
+        demo_fleet.stop()
+
+
+def _run(
+    settings: Settings,
+    options: DemoOptions,
+    console: Console,
+    *,
+    clock: AcceleratedClock,
+    overrides: dict[str, dict[str, Any]],
+    login: DemoLogin | None,
+    robot_nodes: dict[str, str],
+) -> DemoResult:
+    zone = local_zone(settings.robot.timezone)
     runtime = robot_runtime(
-        clock,
-        settings.robot.parameters_file,
-        settings.robot.language,
-        overrides=story_parameters(settings.robot.language),
+        clock, settings.robot.parameters_file, settings.robot.language, overrides=overrides
     )
     recorder = record_runtime(runtime, options.record) if options.record else None
     configure_logging(
@@ -83,9 +121,9 @@ def run_demo(settings: Settings, options: DemoOptions, console: Console) -> Demo
     )
     timeline = Timeline(console, clock, zone)
     runtime.add_tap(timeline)
-    start_nodes(runtime)
+    start_nodes(runtime, robot_nodes)
     start_nodes(runtime, SIMULATED_NODES)
-    _print_banner(console, options)
+    _print_banner(console, options, login)
     started = clock.monotonic()
     clock.resume()
     try:
@@ -130,9 +168,15 @@ def _run_with_progress(
             progress.update(task, completed=duration_s - remaining / speed)
 
 
-def _print_banner(console: Console, options: DemoOptions) -> None:
+def _print_banner(console: Console, options: DemoOptions, login: DemoLogin | None) -> None:
     length = "until Ctrl+C" if options.duration_s is None else f"for {options.duration_s:g} s"
     console.print(
         f"[bold]homecare demo[/bold]: a simulated robot at home, {options.speed:g}x real time, "
         f"{length}."
     )
+    if login:
+        console.print(
+            f"fleet dashboard: [bold]{login.url}[/bold]  login [bold]{login.email}[/bold] "
+            f"password [bold]{login.password}[/bold]  (API docs {login.url}/api/v1/docs)",
+            soft_wrap=True,
+        )

@@ -13,6 +13,7 @@ from robot.runtime.api import NodeFactory
 
 ROBOT_NODES: dict[str, str] = {
     "battery_monitor": "robot.nodes.battery_monitor_node:BatteryMonitorNode",
+    "fleet_link": "robot.nodes.fleet_link_node:FleetLinkNode",
 }
 
 

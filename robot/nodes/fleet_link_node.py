@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +13,20 @@ from pydantic import BaseModel, Field
 
 from fleet import protocol
 from homecare import __version__
+from homecare.settings import RobotSettings, Settings, get_settings
 from robot.fleet_link.link import FleetLink, alert_from_fields
-from robot.fleet_link.mqtt import MqttConnection, Will, parse_broker_url
+from robot.fleet_link.mqtt import BrokerUrl, MqttConnection, Will, parse_broker_url
 from robot.fleet_link.outbox import AlertOutbox
 from robot.runtime import EVENTS, LATCHED, Runtime, load_params
 from robot.runtime.stamps import header, new_id, to_datetime
 
 
 class FleetLinkParams(BaseModel):
-    robot_id: str = Field(default="", description="Assigned by the fleet; the MQTT username.")
-    broker_url: str = "mqtt://127.0.0.1:1883"
-    outbox_path: str = "~/.local/share/homecare/outbox.db"
+    robot_id: str = Field(
+        default="", description="Assigned by the fleet; the MQTT username (empty: robot.id)."
+    )
+    broker_url: str = Field(default="", description="Empty: the setting robot.fleet_broker_url.")
+    outbox_path: str = Field(default="", description="Empty: outbox.db in the data_dir setting.")
     telemetry_period_s: float = Field(default=30.0, gt=0)
     pump_period_s: float = Field(default=0.1, gt=0)
 
@@ -30,11 +34,11 @@ class FleetLinkParams(BaseModel):
 class FleetLinkNode:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.params = p = load_params(rt, FleetLinkParams)
+        self.params = p = with_settings(load_params(rt, FleetLinkParams), get_settings())
         protocol.state_topic(p.robot_id)  # a clear error for a missing or bad id
         lost = protocol.encode(protocol.RobotState(state="lost", ts=1.0))
         self.connection = MqttConnection(
-            parse_broker_url(p.broker_url),
+            broker_with_credentials(p, get_settings().robot),
             client_id=p.robot_id,
             will=Will(protocol.state_topic(p.robot_id), lost),
         )
@@ -92,6 +96,30 @@ class FleetLinkNode:
                     json=json.dumps(received.config.data, ensure_ascii=False),
                 )
             )
+
+
+def with_settings(params: FleetLinkParams, settings: Settings) -> FleetLinkParams:
+    """Fill what the node's parameters leave empty from the robot's settings."""
+    return params.model_copy(
+        update={
+            "robot_id": params.robot_id or settings.robot.id or "",
+            "broker_url": params.broker_url or settings.robot.fleet_broker_url,
+            "outbox_path": params.outbox_path or str(settings.data_dir / "outbox.db"),
+        }
+    )
+
+
+def broker_with_credentials(params: FleetLinkParams, robot: RobotSettings) -> BrokerUrl:
+    """The broker address; the robot id is the username, the password comes from settings.
+
+    The password never sits in ROS parameters (anyone on the robot's ROS graph can read
+    those); it comes from the settings file or HOMECARE_ROBOT__MQTT_PASSWORD.
+    """
+    url = parse_broker_url(params.broker_url)
+    if url.username:  # credentials written into the URL win (tests, local brokers)
+        return url
+    password = robot.mqtt_password.get_secret_value() if robot.mqtt_password else None
+    return replace(url, username=params.robot_id if password else None, password=password)
 
 
 def main(args: list[str] | None = None) -> None:
