@@ -18,6 +18,7 @@ from fleet.protocol import AlertAck, AlertPayload, DesiredConfig, ProtocolError,
 from homecare.clock import Clock
 from robot.fleet_link.mqtt import Inbound
 from robot.fleet_link.outbox import AlertOutbox
+from robot.fleet_link.system_stats import SystemStats
 
 log = logging.getLogger("robot.fleet_link")
 
@@ -100,8 +101,16 @@ class FleetLink:
             sent += 1
         return sent
 
-    def send_telemetry(self, battery_pct: float, charging: bool) -> bool:
-        telemetry = protocol.Telemetry(battery_pct=battery_pct, charging=charging, ts=self._ts())
+    def send_telemetry(
+        self, battery_pct: float, charging: bool, stats: SystemStats | None = None
+    ) -> bool:
+        telemetry = protocol.Telemetry(
+            battery_pct=battery_pct,
+            charging=charging,
+            cpu_temp_c=stats.cpu_temp_c if stats else None,
+            uptime_s=stats.uptime_s if stats else None,
+            ts=self._ts(),
+        )
         topic = protocol.telemetry_topic(self.rid)
         return self.connection.publish(topic, protocol.encode(telemetry), qos=0)
 

@@ -17,6 +17,7 @@ from homecare.settings import RobotSettings, Settings, get_settings
 from robot.fleet_link.link import FleetLink, alert_from_fields
 from robot.fleet_link.mqtt import BrokerUrl, MqttConnection, Will, parse_broker_url
 from robot.fleet_link.outbox import AlertOutbox
+from robot.fleet_link.system_stats import read_system_stats
 from robot.runtime import EVENTS, LATCHED, Runtime, load_params
 from robot.runtime.stamps import header, new_id, to_datetime
 
@@ -81,7 +82,7 @@ class FleetLinkNode:
 
     def send_telemetry(self) -> None:
         if self.battery:
-            self.link.send_telemetry(*self.battery)
+            self.link.send_telemetry(*self.battery, read_system_stats())
 
     def pump(self) -> None:
         if self._birth_due.is_set():
