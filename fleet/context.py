@@ -27,6 +27,9 @@ class FleetContext:
     # Sends (topic, payload, qos, retain) to the robots through the service's MQTT client;
     # None when no broker is attached (unit tests of the API alone).
     publish: Callable[[str, bytes, int, bool], None] | None = None
+    # Whether the service's MQTT client is connected to the broker (the health route);
+    # None when no broker is attached.
+    mqtt_connected: Callable[[], bool] | None = None
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @property

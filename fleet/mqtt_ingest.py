@@ -1,16 +1,21 @@
-"""The fleet's MQTT consumer: presence, telemetry and alerts into the store; acks after commit.
+"""The fleet's MQTT consumer: presence, telemetry, alerts, events and command results into
+the store; alert acks only after commit.
 
 Writes happen on paho's network thread (measured faster than handing rows to
-another thread, see the research notes), telemetry in batches. The alert
-subscription uses a persistent session, so alerts sent while the service was
-down arrive when it returns. Bad payloads are counted and logged, never fatal.
+another thread, see the research notes), telemetry in batches. The subscriptions live
+in a persistent session, so alerts sent while the service was down arrive when it
+returns. Every payload is validated with `fleet.protocol`; bad ones are counted and
+logged (rate-limited), never fatal. Losing the broker is not fatal either: paho
+reconnects with a backoff from 1 s doubling up to 30 s, and we subscribe again.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -19,14 +24,33 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from fleet import protocol
-from fleet.protocol import FleetState, ProtocolError, RobotState, Telemetry
+from fleet.bad_payloads import BadPayloadLog
+from fleet.protocol import (
+    CommandResult,
+    FleetState,
+    ProtocolError,
+    RobotEvent,
+    RobotState,
+    RobotTopic,
+    Telemetry,
+)
 from fleet.store import record_alert, record_state, record_telemetry
+from fleet.store.ingest import record_event
+from fleet.store.rentals import confirm_wipe
 from homecare.clock import Clock
+from homecare.errors import ConfigError
 
 log = logging.getLogger("fleet.ingest")
 
+Handler = Callable[[RobotTopic, bytes], None]
+
 
 class FleetIngest:
+    """One ingest worker. Several may run against one broker and one database:
+
+    give each its own `client_id` (its persistent session) and the same `share_group`.
+    """
+
     def __init__(
         self,
         db: sqlite_utils.Database,
@@ -39,18 +63,41 @@ class FleetIngest:
         password: str | None = None,
         batch_size: int = 500,
         batch_delay_s: float = 0.2,
+        share_group: str | None = None,
+        counters: Counter[str] | None = None,
     ) -> None:
         self.db, self.clock = db, clock
         self.host, self.port = host, port
         self.batch_size, self.batch_delay_s = batch_size, batch_delay_s
-        self.counters: Counter[str] = Counter()
+        self.share_group = _checked_share_group(share_group)
+        # The caller may pass the Counter the metrics route reads (FleetContext.ingest_counters).
+        self.counters: Counter[str] = counters if counters is not None else Counter()
+        self.bad_payload_log = BadPayloadLog(log, clock)
         self._pending: list[tuple[str, Telemetry]] = []
-        self._pending_since = 0.0
         self._lock = threading.Lock()
         # One writer at a time on the shared connection (paho's thread and the flusher).
         self._write_lock = threading.RLock()
         self._stopping = threading.Event()
         self.connected = threading.Event()
+        # Set once the broker has acknowledged this connection's subscriptions: from then on
+        # nothing published is missed (what a caller waits on before calling us ready).
+        self.subscribed = threading.Event()
+        self._subscribe_mid: int | None = None
+        self._handlers: dict[str, Handler] = {
+            "telemetry": self._telemetry,
+            "state": self._state,
+            "alert": self._alert,
+            "event": self._event,
+            "cmd_res": self._command_result,
+        }
+        self._client = self._make_client(client_id, username, password)
+        self._flusher = threading.Thread(
+            target=self._flush_periodically, name="fleet-ingest-flush", daemon=True
+        )
+
+    def _make_client(
+        self, client_id: str, username: str | None, password: str | None
+    ) -> mqtt.Client:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
         if username:
             client.username_pw_set(username, password)
@@ -58,10 +105,12 @@ class FleetIngest:
         client.will_set(protocol.FLEET_STATE_TOPIC, offline, qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
-        client.on_disconnect = lambda *args: self.connected.clear()
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
-        self._client = client
-        self._flusher = threading.Thread(target=self._flush_periodically, daemon=True)
+        return client
+
+    # life cycle
 
     def start(self) -> None:
         self._client.connect_async(self.host, self.port, keepalive=30)
@@ -70,22 +119,40 @@ class FleetIngest:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self._flusher.is_alive():
+            self._flusher.join(timeout=10)
         self.flush()
         if self.connected.is_set():
             offline = protocol.encode(FleetState(state="offline", ts=self._now()))
             self._client.publish(protocol.FLEET_STATE_TOPIC, offline, qos=1, retain=True)
         self._client.disconnect()
         self._client.loop_stop()
+        self.bad_payload_log.summarize()
+
+    def is_connected(self) -> bool:
+        return self.connected.is_set()
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
+        """Send to the robots (configuration, commands) through this worker's connection."""
+        self._client.publish(topic, payload, qos=qos, retain=retain)
 
     def flush(self) -> None:
+        """Write the queued telemetry now, in one transaction."""
         with self._write_lock:
             with self._lock:
                 batch, self._pending = self._pending, []
-            record_telemetry(self.db, batch, self._now())
-
-    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
-        """Send to a robot (commands, desired config); paho queues it while disconnected."""
-        self._client.publish(topic, payload, qos=qos, retain=retain)
+            if not batch:
+                return
+            try:
+                record_telemetry(self.db, batch, self._now())
+            except sqlite3.Error:
+                # Telemetry is QoS 0 and the next reading comes within a heartbeat:
+                # dropping one batch is better than an ever-growing queue.
+                self.counters["errors"] += 1
+                self.counters["telemetry_dropped"] += len(batch)
+                log.exception("telemetry batch not stored rows=%d", len(batch))
+                return
+            self.counters["telemetry_rows"] += len(batch)
 
     # paho callbacks (network thread)
 
@@ -94,56 +161,118 @@ class FleetIngest:
         if reason.is_failure:
             log.warning("fleet broker refused the connection reason=%s", reason)
             return
-        client.subscribe(protocol.robot_subscription("alert"), qos=1)
-        client.subscribe(protocol.robot_subscription("state"), qos=1)
-        client.subscribe(protocol.robot_subscription("event"), qos=1)
-        client.subscribe(protocol.robot_subscription("telemetry"), qos=0)
+        _, self._subscribe_mid = client.subscribe(self._subscriptions())
+        if self.share_group:
+            # The session may still hold the plain filter from a run without a group;
+            # keeping it would deliver every reading to this worker twice.
+            client.unsubscribe(protocol.robot_subscription("telemetry"))
         online = protocol.encode(FleetState(state="online", ts=self._now()))
         client.publish(protocol.FLEET_STATE_TOPIC, online, qos=1, retain=True)
         self.connected.set()
+        log.info("fleet ingest connected host=%s port=%s", self.host, self.port)
+
+    def _subscriptions(self) -> list[tuple[str, int]]:
+        """Only telemetry is shared between workers.
+
+        Telemetry is the volume (one reading per robot per heartbeat), QoS 0 and
+        order-free, so any worker may take any reading. Alerts, state, events and
+        command results stay plain subscriptions in each worker's persistent session:
+        a broker does not send retained messages (the robots' `state`) to shared
+        subscriptions, brokers differ in what they queue for a share group whose members
+        are all offline (an alert must wait for us), and these are few and idempotent
+        (alerts by alert_id), so every worker handling each of them costs nothing.
+        """
+        telemetry = protocol.robot_subscription("telemetry")
+        if self.share_group:
+            telemetry = f"$share/{self.share_group}/{telemetry}"
+        return [
+            (protocol.robot_subscription("alert"), 1),
+            (protocol.robot_subscription("state"), 1),
+            (protocol.robot_subscription("event"), 1),
+            (protocol.robot_subscription("cmd_res"), 1),
+            (telemetry, 0),
+        ]
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int,
+                      reason_codes: list[ReasonCode], properties: Any) -> None:  # fmt: skip
+        if mid != self._subscribe_mid:
+            return
+        refused = [code for code in reason_codes if code.is_failure]
+        if refused:
+            # E.g. an ACL that forbids a filter, or a broker without shared subscriptions.
+            log.error("fleet broker refused subscriptions reasons=%s", refused)
+        self.subscribed.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode,
+                       properties: Any) -> None:  # fmt: skip
+        self.subscribed.clear()
+        self.connected.clear()
+        if not self._stopping.is_set():
+            log.warning("fleet ingest lost the broker reason=%s; reconnecting", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self.counters["messages"] += 1
         try:
+            topic = protocol.parse_topic(message.topic)
+            handler = self._handlers.get(topic.channel)
+            if handler is None:
+                raise ProtocolError(f"the fleet does not consume {topic.channel!r} messages")
             with self._write_lock:
-                self._handle(message.topic, bytes(message.payload))
-        except ProtocolError as error:
+                handler(topic, bytes(message.payload))
+        except (ProtocolError, UnicodeDecodeError) as error:
             self.counters["bad_payloads"] += 1
-            log.warning("bad payload topic=%s reason=%s", message.topic[:200], error)
+            self.bad_payload_log.bad(_topic_text(message), str(error))
         except Exception:
-            # A store failure must not kill the consumer; QoS 1 alerts are redelivered.
+            # A store failure must not kill the consumer; the robot resends unacked alerts.
             self.counters["errors"] += 1
-            log.exception("failed to handle message topic=%s", message.topic[:200])
+            log.exception("failed to handle message topic=%r", _topic_text(message)[:200])
 
-    def _handle(self, topic_name: str, payload: bytes) -> None:
-        topic = protocol.parse_topic(topic_name)
-        if topic.channel == "telemetry":
-            self._queue_telemetry(topic.rid, protocol.decode(Telemetry, payload))
-        elif topic.channel == "state":
-            record_state(self.db, topic.rid, protocol.decode(RobotState, payload), self._now())
-        elif topic.channel == "alert":
-            alert = protocol.decode_alert(topic, payload)
-            incident = record_alert(self.db, topic.rid, alert, self._now())
-            self.counters["incidents_created" if incident.created else "alert_duplicates"] += 1
-            ack = protocol.AlertAck(
-                alert_id=alert.alert_id, incident_id=str(incident.incident_id), ts=self._now()
-            )
-            # Only now, with the incident committed, may the robot forget the alert.
-            self._client.publish(
-                protocol.ack_topic(topic.rid, alert.alert_id), protocol.encode(ack), qos=1
-            )
-        elif topic.channel == "event":
-            protocol.decode(protocol.RobotEvent, payload)
-            self.counters["events"] += 1
+    # one handler per channel
+
+    def _telemetry(self, topic: RobotTopic, payload: bytes) -> None:
+        self._queue_telemetry(topic.rid, protocol.decode(Telemetry, payload))
 
     def _queue_telemetry(self, rid: str, telemetry: Telemetry) -> None:
         with self._lock:
-            if not self._pending:
-                self._pending_since = self.clock.monotonic()
             self._pending.append((rid, telemetry))
             full = len(self._pending) >= self.batch_size
         if full:
             self.flush()
+
+    def _state(self, topic: RobotTopic, payload: bytes) -> None:
+        record_state(self.db, topic.rid, protocol.decode(RobotState, payload), self._now())
+        self.counters["states"] += 1
+
+    def _alert(self, topic: RobotTopic, payload: bytes) -> None:
+        alert = protocol.decode_alert(topic, payload)
+        incident = record_alert(self.db, topic.rid, alert, self._now())
+        self.counters["incidents_created" if incident.created else "alert_duplicates"] += 1
+        ack = protocol.AlertAck(
+            alert_id=alert.alert_id, incident_id=str(incident.incident_id), ts=self._now()
+        )
+        # Only now, with the incident committed, may the robot forget the alert. A duplicate
+        # is acked too: the robot resends because it missed the first ack.
+        self._client.publish(
+            protocol.ack_topic(topic.rid, alert.alert_id), protocol.encode(ack), qos=1
+        )
+
+    def _event(self, topic: RobotTopic, payload: bytes) -> None:
+        record_event(self.db, topic.rid, protocol.decode(RobotEvent, payload), self._now())
+        self.counters["events"] += 1
+
+    def _command_result(self, topic: RobotTopic, payload: bytes) -> None:
+        result = protocol.decode(CommandResult, payload)
+        if result.req_id != topic.argument:
+            raise ProtocolError(
+                f"req_id {result.req_id!r} does not match the topic's {topic.argument!r}"
+            )
+        # Wipe on rental end is the only command whose answer changes the store today.
+        matched = confirm_wipe(
+            self.db, topic.rid, result.req_id, result.ok, self._now(), detail=result.detail
+        )
+        self.counters["command_results" if matched else "command_results_unmatched"] += 1
+
+    # helpers
 
     def _flush_periodically(self) -> None:
         while not self._stopping.wait(self.batch_delay_s):
@@ -154,3 +283,16 @@ class FleetIngest:
 
     def _now(self) -> float:
         return self.clock.now().timestamp()
+
+
+def _checked_share_group(group: str | None) -> str | None:
+    if group is not None and (not group or any(c in group for c in "/+#")):
+        raise ConfigError(f"MQTT share group {group!r} must be non-empty without / + #")
+    return group
+
+
+def _topic_text(message: mqtt.MQTTMessage) -> str:
+    try:
+        return message.topic
+    except UnicodeDecodeError:
+        return "<not UTF-8>"

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import socket
 import threading
@@ -16,6 +17,7 @@ import uvicorn
 from fleet.app import create_app
 from fleet.context import FleetContext
 from fleet.mqtt_ingest import FleetIngest
+from fleet.periodic import PeriodicTask, telemetry_retention_task
 from fleet.store import connect_database, open_database
 from fleet.store.accounts import signing_key
 from homecare.clock import Clock
@@ -26,6 +28,7 @@ from robot.fleet_link.mqtt import parse_broker_url
 log = logging.getLogger("fleet.service")
 
 SERVICE_MQTT_USERNAME = "homecare-fleet"
+SUBSCRIBE_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class FleetService:
         self.broker_address: BrokerAddress | None = None
         self._broker: object | None = None
         self._ingest: FleetIngest | None = None
+        self._retention: PeriodicTask | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -66,6 +70,13 @@ class FleetService:
         )  # fmt: skip
         self.broker_address = self._start_broker()
         self._start_ingest(self.broker_address)
+        assert self._ingest is not None
+        if not self._ingest.subscribed.wait(SUBSCRIBE_TIMEOUT_S):
+            # Not fatal: the ingest keeps reconnecting, and the broker keeps robots' alerts.
+            log.warning(
+                "MQTT broker %s:%s not reachable yet; retrying in the background",
+                self.broker_address.host, self.broker_address.port,
+            )  # fmt: skip
 
     def serve(self) -> None:
         """Serve HTTP in this thread until interrupted (Ctrl-C), then stop everything."""
@@ -101,6 +112,9 @@ class FleetService:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        if self._retention is not None:
+            self._retention.stop()
+            self._retention = None
         if self._ingest is not None:
             self._ingest.stop()
             self._ingest = None
@@ -139,19 +153,31 @@ class FleetService:
         )
 
     def _start_ingest(self, broker: BrokerAddress) -> None:
-        assert self.context is not None
+        context = self.context
+        assert context is not None
         ingest = FleetIngest(
             connect_database(self.settings.db_path),
             self.clock,
             broker.host,
             broker.port,
+            # Workers of one deployment share telemetry; each needs its own session.
+            client_id=f"{SERVICE_MQTT_USERNAME}-{socket.gethostname()}-{os.getpid()}",
             username=broker.username,
             password=broker.password,
+            share_group=self.settings.share_group,
+            counters=context.ingest_counters,
         )
-        self.context.ingest_counters = ingest.counters
-        self.context.publish = ingest.publish
+        context.publish = ingest.publish
+        context.mqtt_connected = ingest.is_connected
         ingest.start()
         self._ingest = ingest
+        self._retention = telemetry_retention_task(
+            connect_database(self.settings.db_path),
+            self.clock,
+            self.settings,
+            counters=context.ingest_counters,
+        )
+        self._retention.start()
 
     def _make_server(self) -> uvicorn.Server:
         assert self.context is not None, "start() first"

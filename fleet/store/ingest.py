@@ -1,4 +1,5 @@
-"""Writes from the MQTT ingest: presence, telemetry in batches, alerts as idempotent incidents."""
+"""Writes from the MQTT ingest: presence, telemetry in batches, alerts as idempotent incidents,
+events as they come."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from fleet.protocol import AlertPayload, RobotState, Telemetry
+from fleet.protocol import AlertPayload, RobotEvent, RobotState, Telemetry
 from fleet.store.database import transaction
 
 
@@ -73,3 +74,16 @@ def record_alert(
     created = cursor.rowcount == 1
     row = db.execute("SELECT id FROM incidents WHERE alert_id = ?", (alert.alert_id,)).fetchone()
     return IncidentRecord(incident_id=int(row[0]), created=created)
+
+
+def record_event(db: sqlite_utils.Database, robot_id: str, event: RobotEvent, now: float) -> int:
+    """Keep one event (reminder outcome, rating, device news) with its robot; returns its id.
+
+    Events are QoS 1 and few (a handful a day per robot), so each is its own write.
+    """
+    data = event.model_dump(exclude={"ts", "type"})
+    cursor = db.execute(
+        "INSERT INTO robot_events (robot_id, type, ts, received_at, data) VALUES (?, ?, ?, ?, ?)",
+        (robot_id, event.type, event.ts, now, json.dumps(data, ensure_ascii=False)),
+    )
+    return int(cursor.lastrowid or 0)
