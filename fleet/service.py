@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import uvicorn
 
 from fleet.app import create_app
+from fleet.broker import EmbeddedBroker
 from fleet.context import FleetContext
 from fleet.mqtt_ingest import FleetIngest
 from fleet.periodic import PeriodicTask, telemetry_retention_task
@@ -45,7 +46,7 @@ class FleetService:
         self.settings, self.clock = settings, clock
         self.context: FleetContext | None = None
         self.broker_address: BrokerAddress | None = None
-        self._broker: object | None = None
+        self._broker: EmbeddedBroker | None = None
         self._ingest: FleetIngest | None = None
         self._retention: PeriodicTask | None = None
         self._server: uvicorn.Server | None = None
@@ -120,7 +121,7 @@ class FleetService:
             self._ingest = None
         broker, self._broker = self._broker, None
         if broker is not None:
-            broker.stop()  # type: ignore[attr-defined]
+            broker.stop()
 
     @property
     def url(self) -> str:
@@ -136,8 +137,6 @@ class FleetService:
             if url.tls:
                 raise ConfigError("the fleet's MQTT link does not support mqtts:// yet")
             return BrokerAddress(url.host, url.port, url.username, url.password, embedded=False)
-        from fleet.broker import EmbeddedBroker
-
         password = secrets.token_urlsafe(24)  # the broker lives in this process: no need to keep
         broker = EmbeddedBroker(
             self.settings.db_path,

@@ -127,7 +127,15 @@ def mqtt_config(
     written = write_mosquitto_config(
         settings.db_path, out.expanduser(), listener_host=listen, port=port
     )
-    typer.echo(f"wrote mosquitto configuration in {out}")
+    typer.echo(
+        f"wrote mosquitto configuration in {out}: {len(written.robots)} robot(s)"
+        + (
+            f"; left out (mosquitto cannot take ':' in a user name): {', '.join(written.skipped)}"
+            if written.skipped
+            else ""
+        )
+    )
+    typer.echo("a running mosquitto rereads the password and ACL files on SIGHUP")
     if written.service_password:
         typer.echo(
             "fleet service MQTT user homecare-fleet, password (shown once): "

@@ -43,7 +43,8 @@ class DemoFleet:
 
     def __init__(self, settings: Settings, folder: Path, lang: str) -> None:
         self.settings, self.folder, self.lang = settings, folder, lang
-        self.password = "Demo-" + secrets.token_urlsafe(9)
+        # 20 URL-safe characters: strong by our rules without needing every character class.
+        self.password = secrets.token_urlsafe(15)
         self._service: Any = None
 
     def start(self) -> tuple[DemoLogin, DemoRobot]:

@@ -1,18 +1,41 @@
-"""Fixtures for tests against a real mosquitto."""
+"""Fixtures for tests against real MQTT brokers: mosquitto and the fleet's embedded broker.
+
+Every test that uses the `broker` fixture runs once per broker kind. A test marked
+`mosquitto_only("reason")` runs against mosquitto alone: the reason says what the
+embedded broker (amqtt, in memory, for laptops) cannot do.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.broker import Mosquitto
+from tests.broker import BROKER_KINDS, AnyBroker, make_test_broker, mosquitto_readable_dir
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "mosquitto_only(reason): the embedded broker cannot do what the test checks (why)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "broker" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("mosquitto_only")
+        kinds = ["mosquitto"] if only else list(BROKER_KINDS)
+        metafunc.parametrize("broker", kinds, indirect=True)
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    """A mosquitto on a free port, configured but not started: the test decides when."""
-    server = Mosquitto(tmp_path)
-    yield server
-    server.stop()
+def broker(request: pytest.FixtureRequest) -> Iterator[AnyBroker]:
+    """A broker that knows the service and robots r1, r2 (see tests/broker.py), not started:
+    the test decides when."""
+    with mosquitto_readable_dir() as folder:
+        server = make_test_broker(request.param, folder)
+        try:
+            yield server
+        finally:
+            server.close_probes()
+            server.stop()

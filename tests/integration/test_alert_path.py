@@ -1,4 +1,7 @@
-"""Robot outbox -> real mosquitto -> fleet ingest -> incident committed -> ack back at the robot."""
+"""Robot outbox -> real broker -> fleet ingest -> incident committed -> ack back at the robot.
+
+Runs against mosquitto and against the embedded broker (see conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from fleet.mqtt_ingest import FleetIngest
 from fleet.store import open_database
 from homecare.clock import SystemClock
 from robot.runtime.stamps import header, new_id
-from tests.broker import Mosquitto, fleet_link_runtime
+from tests.broker import AnyBroker, fleet_link_runtime
 from tests.support import wait_until
 
 
@@ -24,14 +27,14 @@ def incidents(db: Any) -> list[tuple[str, str]]:
 
 
 def test_alerts_become_exactly_one_incident_each_even_across_a_fleet_outage(
-    broker: Mosquitto, tmp_path: Path
+    broker: AnyBroker, tmp_path: Path
 ) -> None:
     broker.start()
     clock = SystemClock()
     db = open_database(tmp_path / "fleet.db", clock)
-    ingest = FleetIngest(db, clock, "127.0.0.1", broker.port)
+    ingest = FleetIngest(db, clock, "127.0.0.1", broker.port, **broker.credentials)
     ingest.start()
-    runtime, link = fleet_link_runtime(broker.url, tmp_path / "outbox.db", clock)
+    runtime, link = fleet_link_runtime(broker.robot_url("r1"), tmp_path / "outbox.db", clock)
     probe = runtime.node("probe")
     alerts = probe.publisher("/safety/alert", probe.types.Alert)
     battery = probe.publisher("/robot/battery", probe.types.get("sensor_msgs/msg/BatteryState"))
@@ -46,7 +49,7 @@ def test_alerts_become_exactly_one_incident_each_even_across_a_fleet_outage(
         )  # fmt: skip
         return alert_id
 
-    tester = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="tester")
+    tester = broker.login(mqtt.Client(CallbackAPIVersion.VERSION2, client_id="tester"))
     tester.connect("127.0.0.1", broker.port)
     tester.loop_start()
     try:
@@ -79,7 +82,7 @@ def test_alerts_become_exactly_one_incident_each_even_across_a_fleet_outage(
         ingest.stop()
         second = raise_alert("sos")
         wait_until(lambda: link.outbox.stats().pending == 1, what="the second alert pending")
-        ingest = FleetIngest(db, clock, "127.0.0.1", broker.port)
+        ingest = FleetIngest(db, clock, "127.0.0.1", broker.port, **broker.credentials)
         ingest.start()
         wait_until(lambda: (second, "sos") in incidents(db), what="the incident after restart")
         wait_until(lambda: link.outbox.stats().pending == 0, what="the second ack")

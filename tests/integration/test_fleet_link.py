@@ -1,4 +1,7 @@
-"""The robot's fleet link against a real mosquitto, with a real MQTT client as the fleet."""
+"""The robot's fleet link against a real broker, with a real MQTT client as the fleet.
+
+Runs against mosquitto and against the embedded broker (see conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -13,20 +16,20 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from homecare.clock import SystemClock
 from robot.runtime.stamps import header
-from tests.broker import Mosquitto, fleet_link_runtime
+from tests.broker import AnyBroker, fleet_link_runtime
 from tests.support import wait_until
 
 
 class FleetStandIn:
     """What the fleet service does on the wire: listen, ack alerts, publish configuration."""
 
-    def __init__(self, url_port: int) -> None:
+    def __init__(self, broker: AnyBroker) -> None:
         self.messages: list[tuple[str, dict[str, Any]]] = []
         self.lock = threading.Lock()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="fleet-test")
+        self.client = broker.login(mqtt.Client(CallbackAPIVersion.VERSION2, client_id="fleet-test"))
         self.client.on_message = self._received
         self.client.on_connect = lambda c, u, f, r, p: c.subscribe("hc/v1/r/+/#", qos=1)
-        self.client.connect("127.0.0.1", url_port)
+        self.client.connect(broker.host, broker.port)
         self.client.loop_start()
 
     def _received(self, client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
@@ -46,9 +49,10 @@ class FleetStandIn:
 
 
 def test_alert_raised_while_the_broker_is_down_is_delivered_once_it_is_up_and_acked(
-    broker: Mosquitto, tmp_path: Path
+    broker: AnyBroker, tmp_path: Path
 ) -> None:
-    runtime, link = fleet_link_runtime(broker.url, tmp_path / "outbox.db", SystemClock())
+    outbox = tmp_path / "outbox.db"
+    runtime, link = fleet_link_runtime(broker.robot_url("r1"), outbox, SystemClock())
     thread = threading.Thread(target=runtime.spin, daemon=True)
     probe = runtime.node("probe")
     alerts = probe.publisher("/safety/alert", probe.types.Alert)
@@ -66,7 +70,7 @@ def test_alert_raised_while_the_broker_is_down_is_delivered_once_it_is_up_and_ac
     try:
         wait_until(lambda: link.outbox.stats().pending == 1, what="the alert to be committed")
         broker.start()
-        fleet = FleetStandIn(broker.port)
+        fleet = FleetStandIn(broker)
         try:
             wait_until(lambda: fleet.on(f"/alert/{alert_id}"), what="the alert at the fleet")
             assert fleet.on(f"/alert/{alert_id}")[0]["details"] == {"room": "kitchen"}
