@@ -76,7 +76,9 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
 
 # Who may do what; routes say `user: Annotated[User, Depends(MANAGE_ROBOTS)]`.
 STAFF: tuple[Role, ...] = ("admin", "operator", "social_worker", "caregiver")
-MANAGE_FLEET = require_roles("admin", "operator")
-MANAGE_RESIDENTS = require_roles("admin", "operator", "social_worker")
+FLEET_MANAGERS: tuple[Role, ...] = ("admin", "operator")
+RESIDENT_EDITORS: tuple[Role, ...] = ("admin", "operator", "social_worker")
+MANAGE_FLEET = require_roles(*FLEET_MANAGERS)
+MANAGE_RESIDENTS = require_roles(*RESIDENT_EDITORS)
 HANDLE_INCIDENTS = require_roles("admin", "operator", "social_worker", "caregiver")
 ADMIN_ONLY = require_roles("admin")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import jwt
+import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from fleet.store.accounts import User, find_user_by_email, set_password_hash
 from homecare.errors import HomecareError
 
 _hasher = PasswordHasher()
@@ -19,6 +21,9 @@ _COMMON_PASSWORDS = frozenset(
         "qwerty123456", "1q2w3e4r5t6y", "iloveyou1234", "letmein12345", "welcome12345",
     }
 )  # fmt: skip
+
+
+_DUMMY_HASH = _hasher.hash("not-a-real-password-but-the-same-cost")
 
 
 class WeakPasswordError(HomecareError):
@@ -34,6 +39,19 @@ class TokenClaims:
     user_id: int
     agency_id: int
     role: str
+
+
+def authenticate(db: sqlite_utils.Database, email: str, password: str) -> User | None:
+    """The active user with this email and password, else None (for the API and the pages)."""
+    user = find_user_by_email(db, email)
+    if user is None or not user.active:
+        verify_password(_DUMMY_HASH, password)  # as slow as a wrong password: no enumeration
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    if needs_rehash(user.password_hash):
+        set_password_hash(db, user.id, hash_password(password))
+    return user
 
 
 def hash_password(password: str) -> str:

@@ -1,7 +1,19 @@
-"""(being written) The dashboard: server-rendered pages behind login."""
+"""The dashboard: server-rendered pages behind sign-in, with live incidents.
+
+Pages (Jinja2 templates in `templates/`, CSS and JS in `static/`, no CDN):
+`/login`, `/incidents` (live over `/incidents/stream`), `/robots`, `/robots/{id}`,
+`/residents`, `/residents/{id}`, `/rentals`. Every page shows only the signed-in
+user's agency; another agency's object is "not found", as in the API.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from fleet.web import incident_pages, live, login, people_pages, robot_pages, static_files
+
 router = APIRouter(include_in_schema=False)
+for _module in (login, live, incident_pages, robot_pages, people_pages, static_files):
+    router.include_router(_module.router)
+
+__all__ = ["router"]

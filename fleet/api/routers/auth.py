@@ -9,19 +9,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from fleet.api.deps import Context, CurrentUser, Db
-from fleet.api.security import (
-    TokenClaims,
-    create_token,
-    hash_password,
-    needs_rehash,
-    verify_password,
-)
-from fleet.store.accounts import find_user_by_email, set_password_hash
+from fleet.api.security import TokenClaims, authenticate, create_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-# Verifying against this keeps a wrong email as slow as a wrong password (no user enumeration).
-_DUMMY_HASH = hash_password("not-a-real-password-but-the-same-cost")
 
 
 class Token(BaseModel):
@@ -42,14 +32,9 @@ class Me(BaseModel):
 def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], context: Context, db: Db
 ) -> Token:
-    user = find_user_by_email(db, form.username)
-    if user is None or not user.active:
-        verify_password(_DUMMY_HASH, form.password)
+    user = authenticate(db, form.username, form.password)
+    if user is None:
         raise _bad_credentials()
-    if not verify_password(user.password_hash, form.password):
-        raise _bad_credentials()
-    if needs_rehash(user.password_hash):
-        set_password_hash(db, user.id, hash_password(form.password))
     ttl_s = context.settings.token_ttl_minutes * 60
     claims = TokenClaims(user_id=user.id, agency_id=user.agency_id, role=user.role)
     token = create_token(claims, context.signing_key, context.now(), ttl_s)
