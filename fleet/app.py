@@ -11,7 +11,16 @@ from fastapi.responses import JSONResponse
 
 from fleet import web
 from fleet.api.limits import BodySizeLimit
-from fleet.api.routers import auth, incidents, metrics, rentals, residents, robots, telemetry
+from fleet.api.routers import (
+    audit,
+    auth,
+    incidents,
+    metrics,
+    rentals,
+    residents,
+    robots,
+    telemetry,
+)
 from fleet.context import FleetContext
 from homecare import __version__
 
@@ -30,7 +39,7 @@ def create_app(context: FleetContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.context = context
-    for module in (auth, robots, residents, rentals, telemetry, incidents, metrics):
+    for module in (auth, robots, residents, rentals, telemetry, incidents, metrics, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web.router)
     app.add_middleware(BodySizeLimit)

@@ -11,7 +11,9 @@ import secrets
 import socket
 import threading
 from dataclasses import dataclass
+from functools import partial
 
+import sqlite_utils
 import uvicorn
 
 from fleet.app import create_app
@@ -21,6 +23,7 @@ from fleet.mqtt_ingest import FleetIngest
 from fleet.periodic import PeriodicTask, telemetry_retention_task
 from fleet.store import connect_database, open_database
 from fleet.store.accounts import signing_key
+from fleet.wipes import send_pending_wipes
 from homecare.clock import Clock
 from homecare.errors import ConfigError, HomecareError
 from homecare.settings import FleetSettings
@@ -30,6 +33,7 @@ log = logging.getLogger("fleet.service")
 
 SERVICE_MQTT_USERNAME = "homecare-fleet"
 SUBSCRIBE_TIMEOUT_S = 10.0
+WIPE_RESEND_PERIOD_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class FleetService:
         self._broker: EmbeddedBroker | None = None
         self._ingest: FleetIngest | None = None
         self._retention: PeriodicTask | None = None
+        self._wipes: PeriodicTask | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -113,9 +118,10 @@ class FleetService:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-        if self._retention is not None:
-            self._retention.stop()
-            self._retention = None
+        for task in (self._retention, self._wipes):
+            if task is not None:
+                task.stop()
+        self._retention = self._wipes = None
         if self._ingest is not None:
             self._ingest.stop()
             self._ingest = None
@@ -177,6 +183,18 @@ class FleetService:
             counters=context.ingest_counters,
         )
         self._retention.start()
+        self._wipes = PeriodicTask(
+            "pending_wipes", self.clock, WIPE_RESEND_PERIOD_S,
+            partial(self._send_pending_wipes, connect_database(self.settings.db_path)),
+            counters=context.ingest_counters,
+        )  # fmt: skip
+        self._wipes.start()
+
+    def _send_pending_wipes(self, db: sqlite_utils.Database) -> None:
+        """Wipes requested while no broker was attached go out once it is."""
+        ingest = self._ingest
+        if ingest is not None and ingest.is_connected():
+            send_pending_wipes(ingest.publish, db, self.clock.now().timestamp())
 
     def _make_server(self) -> uvicorn.Server:
         assert self.context is not None, "start() first"

@@ -257,6 +257,7 @@ def fleet_link_runtime(
                 "robot_id": "r1",
                 "broker_url": broker_url,
                 "outbox_path": str(outbox_path),
+                "resident_dir": str(outbox_path.parent / "resident"),
                 "telemetry_period_s": 0.2,
             }
         },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,12 @@ from homecare.settings import FleetSettings
 
 PASSWORD = "Correct-Horse-42"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@cache
+def password_hash() -> str:
+    """PASSWORD's argon2 hash, made once: argon2 is slow by design, tests need not be."""
+    return hash_password(PASSWORD)
 
 
 @dataclass
@@ -43,7 +50,7 @@ class Fleet:
             db,
             agency_id,
             email=email,
-            password_hash=hash_password(PASSWORD),
+            password_hash=password_hash(),
             full_name=email.split("@", maxsplit=1)[0],
             role=role,
             now=0.0,

@@ -87,4 +87,41 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        4,
+        "robots, residents and rentals API: erasure, wipe commands, agency indexes",
+        """
+        ALTER TABLE residents ADD COLUMN updated_at REAL;
+        ALTER TABLE residents ADD COLUMN erased_at REAL;
+        ALTER TABLE residents ADD COLUMN search_name TEXT NOT NULL DEFAULT '';
+        ALTER TABLE rentals ADD COLUMN wipe_req_id TEXT;
+        ALTER TABLE rentals ADD COLUMN wipe_failed_at REAL;
+        ALTER TABLE rentals ADD COLUMN wipe_detail TEXT NOT NULL DEFAULT '';
+        CREATE UNIQUE INDEX rentals_one_open_per_robot ON rentals (robot_id)
+            WHERE status IN ('planned', 'active');
+        CREATE INDEX rentals_agency ON rentals (agency_id, id);
+        CREATE INDEX rentals_resident ON rentals (resident_id, status);
+        CREATE INDEX robots_agency ON robots (agency_id, serial);
+        CREATE INDEX residents_agency ON residents (agency_id, erased_at, search_name);
+        CREATE INDEX audit_object ON audit_log (agency_id, object_type, object_id, id);
+        """,
+    ),
+    (
+        5,
+        "telemetry rollups (downsampling), robot events, incidents by status",
+        """
+        CREATE TABLE telemetry_rollup (
+            robot_id TEXT NOT NULL, bucket_start REAL NOT NULL, bucket_s INTEGER NOT NULL,
+            samples INTEGER NOT NULL, battery_avg REAL, battery_min REAL, cpu_temp_max REAL,
+            uptime_max REAL, charging_last INTEGER, last_ts REAL NOT NULL,
+            PRIMARY KEY (robot_id, bucket_start)
+        );
+        CREATE TABLE robot_events (
+            id INTEGER PRIMARY KEY, robot_id TEXT NOT NULL, type TEXT NOT NULL, ts REAL NOT NULL,
+            received_at REAL NOT NULL, data TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX robot_events_robot ON robot_events (robot_id, ts);
+        CREATE INDEX incidents_status ON incidents (status, id);
+        """,
+    ),
 ]

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from fleet import protocol
-from fleet.protocol import AlertAck, AlertPayload, DesiredConfig, ProtocolError, RobotState
+from fleet.protocol import (
+    AlertAck,
+    AlertPayload,
+    Command,
+    CommandResult,
+    DesiredConfig,
+    ProtocolError,
+    RobotState,
+)
 from homecare.clock import Clock
 from robot.fleet_link.mqtt import Inbound
 from robot.fleet_link.outbox import AlertOutbox
@@ -76,8 +84,10 @@ class FleetLink:
         )  # fmt: skip
         self.bdseq = 0
         self.bad_payloads = 0
+        self._commands: list[Command] = []
         connection.subscribe(protocol.robot_subscription("ack", rid))
         connection.subscribe(protocol.robot_subscription("cfg", rid))
+        connection.subscribe(protocol.robot_subscription("cmd", rid))
 
     def birth(self) -> None:
         """After each (re)connect: announce `ready` and resend pending alerts at once."""
@@ -146,7 +156,23 @@ class FleetLink:
         if topic.channel == "cfg":
             protocol.config_topic(self.rid, topic.argument)  # validates the kind
             return ReceivedConfig(topic.argument, protocol.decode(DesiredConfig, inbound.payload))
+        if topic.channel == "cmd":
+            command = protocol.decode(Command, inbound.payload)
+            if command.req_id != topic.argument:
+                raise ProtocolError("command req_id does not match its topic")
+            self._commands.append(command)
+            return None
         raise ProtocolError(f"unexpected channel {topic.channel}")
+
+    def take_commands(self) -> list[Command]:
+        """Commands received by `pump()` since the last call, in arrival order."""
+        commands, self._commands = self._commands, []
+        return commands
+
+    def answer(self, req_id: str, ok: bool, detail: str = "") -> bool:
+        result = CommandResult(req_id=req_id, ok=ok, detail=detail[:1000], ts=self._ts())
+        topic = protocol.command_result_topic(self.rid, req_id)
+        return self.connection.publish(topic, protocol.encode(result), qos=1)
 
     def _ts(self) -> float:
         return self.clock.now().timestamp()

@@ -105,6 +105,10 @@ class AlertOutbox:
         )
         return cursor.rowcount == 1
 
+    def forget_acknowledged(self) -> int:
+        """Delete delivered alerts (their details are the resident's data); pending ones stay."""
+        return int(self._db.execute("DELETE FROM alerts WHERE acked_at IS NOT NULL").rowcount)
+
     def resend_all_now(self) -> None:
         """After a reconnect, do not wait out the backoff: everything pending is due."""
         self._db.execute(

@@ -18,6 +18,7 @@ from robot.fleet_link.link import FleetLink, alert_from_fields
 from robot.fleet_link.mqtt import BrokerUrl, MqttConnection, Will, parse_broker_url
 from robot.fleet_link.outbox import AlertOutbox
 from robot.fleet_link.system_stats import read_system_stats
+from robot.fleet_link.wipe import wipe_resident_data
 from robot.runtime import EVENTS, LATCHED, Runtime, load_params
 from robot.runtime.stamps import header, new_id, to_datetime
 
@@ -28,6 +29,9 @@ class FleetLinkParams(BaseModel):
     )
     broker_url: str = Field(default="", description="Empty: the setting robot.fleet_broker_url.")
     outbox_path: str = Field(default="", description="Empty: outbox.db in the data_dir setting.")
+    resident_dir: str = Field(
+        default="", description="The resident's data, erased by a wipe (empty: data_dir/resident)."
+    )
     telemetry_period_s: float = Field(default=30.0, gt=0)
     pump_period_s: float = Field(default=0.1, gt=0)
 
@@ -48,6 +52,8 @@ class FleetLinkNode:
         self._birth_due = threading.Event()
         self.connection.add_on_connect(self._on_connect)
         self.config = rt.publisher("/fleet/config", rt.types.ConfigUpdate, LATCHED)
+        self.speech = rt.publisher("/speech/say", rt.types.SayRequest, EVENTS)
+        self.lang = str(rt.params.declare("lang", "ru"))
         rt.subscribe("/safety/alert", rt.types.Alert, self.on_alert, EVENTS)
         rt.subscribe(
             "/robot/battery", rt.types.get("sensor_msgs/msg/BatteryState"), self.on_battery
@@ -89,14 +95,48 @@ class FleetLinkNode:
             self._birth_due.clear()
             self.link.birth()
         for received in self.link.pump():
-            self.config.publish(
-                self.rt.types.ConfigUpdate(
-                    header=header(self.rt),
-                    kind=received.kind,
-                    version=received.config.version,
-                    json=json.dumps(received.config.data, ensure_ascii=False),
-                )
+            self.publish_config(
+                received.kind,
+                received.config.version,
+                json.dumps(received.config.data, ensure_ascii=False),
             )
+        for command in self.link.take_commands():
+            ok, detail = self.run_command(command)
+            self.link.answer(command.req_id, ok, detail)
+
+    def publish_config(self, kind: str, version: int, data_json: str) -> None:
+        self.config.publish(
+            self.rt.types.ConfigUpdate(
+                header=header(self.rt), kind=kind, version=version, json=data_json
+            )
+        )
+
+    def run_command(self, command: protocol.Command) -> tuple[bool, str]:
+        if command.command == "ping":
+            return True, "pong"
+        if command.command == "say":
+            text = str(command.args.get("text", "")).strip()
+            if not text:
+                return False, "say needs a non-empty args.text"
+            lang = str(command.args.get("lang", self.lang))
+            self.speech.publish(
+                self.rt.types.SayRequest(
+                    header=header(self.rt), text=text[:1000], lang=lang,
+                    priority=self.rt.types.SayRequest.PRIORITY_NORMAL, utterance_id=new_id(),
+                )
+            )  # fmt: skip
+            return True, "said"
+        return self.wipe()
+
+    def wipe(self) -> tuple[bool, str]:
+        """The rental ended: forget the resident (files, configuration, delivered alerts)."""
+        try:
+            report = wipe_resident_data(Path(self.params.resident_dir).expanduser(), self.outbox)
+        except OSError as error:
+            return False, f"wipe failed: {error}"
+        for kind in protocol.CONFIG_KINDS:
+            self.publish_config(kind, 0, "{}")  # nodes drop what they had for the resident
+        return True, report.detail
 
 
 def with_settings(params: FleetLinkParams, settings: Settings) -> FleetLinkParams:
@@ -106,6 +146,7 @@ def with_settings(params: FleetLinkParams, settings: Settings) -> FleetLinkParam
             "robot_id": params.robot_id or settings.robot.id or "",
             "broker_url": params.broker_url or settings.robot.fleet_broker_url,
             "outbox_path": params.outbox_path or str(settings.data_dir / "outbox.db"),
+            "resident_dir": params.resident_dir or str(settings.data_dir / "resident"),
         }
     )
 

@@ -101,3 +101,50 @@ def test_alert_raised_while_the_broker_is_down_is_delivered_once_it_is_up_and_ac
         thread.join(timeout=10)
         link.connection.stop()
     assert runtime.callback_errors == {}
+
+
+def test_commands_from_the_fleet_are_run_and_answered(broker: AnyBroker, tmp_path: Path) -> None:
+    broker.start()
+    runtime, link = fleet_link_runtime(
+        broker.robot_url("r1"), tmp_path / "outbox.db", SystemClock()
+    )
+    resident_dir = tmp_path / "resident"
+    (resident_dir / "reminders").mkdir(parents=True)
+    (resident_dir / "reminders" / "today.json").write_text("[]")
+    probe = runtime.node("probe")
+    said: list[Any] = []
+    configs: list[Any] = []
+    probe.subscribe("/speech/say", probe.types.SayRequest, said.append)
+    probe.subscribe("/fleet/config", probe.types.ConfigUpdate, configs.append)
+    thread = threading.Thread(target=runtime.spin, daemon=True)
+    thread.start()
+    fleet = FleetStandIn(broker)
+    try:
+        wait_until(lambda: fleet.on("/r1/state"), what="the robot's birth")
+        for req_id, command, args in (
+            ("c1", "ping", {}),
+            ("c2", "say", {"text": "Здравствуйте!"}),
+            ("c3", "say", {}),
+            ("c4", "wipe", {}),
+        ):
+            body = {"req_id": req_id, "command": command, "args": args, "ts": 1.7e9}
+            fleet.publish(f"hc/v1/r/r1/cmd/{req_id}", body)
+        fleet.publish("hc/v1/r/r1/cmd/c5", {"req_id": "other", "command": "ping", "ts": 1.7e9})
+        wait_until(lambda: fleet.on("/cmd_res/c4"), what="the wipe's result")
+        results = {req: fleet.on(f"/cmd_res/{req}")[0] for req in ("c1", "c2", "c3", "c4")}
+        assert results["c1"]["ok"] and results["c1"]["detail"] == "pong"
+        assert results["c2"]["ok"] and said[0].text == "Здравствуйте!"
+        assert not results["c3"]["ok"] and "args.text" in results["c3"]["detail"]
+        assert results["c4"]["ok"] and "removed 1 resident file" in results["c4"]["detail"]
+        assert resident_dir.is_dir() and not any(resident_dir.iterdir())
+        assert {c.kind for c in configs if c.json == "{}"} == {
+            "reminders", "benefits", "contacts", "settings", "devices"
+        }  # fmt: skip
+        wait_until(lambda: link.link.bad_payloads == 1, what="the mismatched req_id refused")
+        assert not fleet.on("/cmd_res/c5") and not fleet.on("/cmd_res/other")
+    finally:
+        fleet.close()
+        runtime.stop()
+        thread.join(timeout=10)
+        link.connection.stop()
+    assert runtime.callback_errors == {}

@@ -106,3 +106,16 @@ def test_a_corrupt_database_file_is_a_clear_error(tmp_path: Path, clock: ManualC
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(HomecareError, match="cannot open the database"):
         AlertOutbox(path, clock)
+
+
+def test_forgetting_delivered_alerts_keeps_the_pending_ones(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    outbox = AlertOutbox(tmp_path / "outbox.db", clock)
+    for alert_id in ("a1", "a2", "a3"):
+        outbox.add(alert(alert_id))
+    outbox.acknowledge("a1", "inc-1")
+    outbox.acknowledge("a2", "inc-2")
+    assert outbox.forget_acknowledged() == 2
+    assert (outbox.stats().pending, outbox.stats().acknowledged) == (1, 0)
+    assert [alert.alert_id for alert in outbox.due()] == ["a3"]

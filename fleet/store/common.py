@@ -1,0 +1,75 @@
+"""What the agency-owned stores (robots, residents, rentals, audit) share.
+
+Every query of those stores names the agency: an object of another agency is
+"not found", exactly like one that never existed, so the API cannot leak it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import sqlite_utils
+
+from homecare.errors import HomecareError
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: `items` in order, `total` matching rows over all pages."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class NotFoundError(HomecareError):
+    """No such object in this agency: missing, erased, or another agency's (never said which)."""
+
+    def __init__(self, kind: str, object_id: object) -> None:
+        super().__init__(f"{kind} {object_id} not found")
+
+
+class ConflictError(HomecareError):
+    """The change does not fit the object's current state (the message names that state)."""
+
+
+class InvalidChangeError(HomecareError):
+    """The change is well-formed but wrong against what is stored (e.g. end before start)."""
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+    """All of it or nothing, holding the write lock from the start.
+
+    These writes check state first (robot in stock, no open rental) and then change it;
+    BEGIN IMMEDIATE makes the check and the change one step for concurrent writers, and
+    avoids the SQLITE_BUSY a deferred transaction gets when it upgrades to writing.
+    """
+    connection = db.conn
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') matching `text` anywhere, wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def clamp_limit(limit: int) -> int:
+    return max(1, min(limit, MAX_LIMIT))
