@@ -386,9 +386,11 @@ def _quiet_amqtt_logs() -> None:
 
 
 class _ShutdownNoise(logging.Filter):
-    """amqtt logs a traceback at ERROR for each delivery it cancels while stopping."""
+    """amqtt logs a traceback at ERROR for each delivery it cancels while stopping, and a
+    warning for messages still queued then (the broker is going away with the service)."""
 
     _EXPECTED = ("Task failed during broadcast shutdown", "Broadcast loop stopped by exception")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith(self._EXPECTED)
+        message = str(record.msg)
+        return not (message.startswith(self._EXPECTED) or message.endswith("not broadcasted"))

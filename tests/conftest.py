@@ -55,3 +55,11 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None]:
 def fleet(tmp_path: Path) -> Iterator[Fleet]:
     """A fleet web app on a fresh database with agencies A and B (see tests/fleet_api.py)."""
     yield from make_fleet(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _own_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test (and the commands it runs) keeps its data in a fresh folder, never in ~."""
+    monkeypatch.setenv("HOMECARE_DATA_DIR", str(tmp_path_factory.mktemp("data")))

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from rosbags.highlevel import AnyReader
+
+from tests.support import wait_until
 
 HOMECARE = [sys.executable, "-m", "homecare"]
 
@@ -118,3 +123,55 @@ def test_interfaces_list_names_the_project_types() -> None:
     result = run("interfaces", "list")
     assert "homecare_interfaces/msg/Alert" in result.stdout
     assert "homecare_interfaces/srv/GetRobotStatus" in result.stdout
+
+
+def test_demo_runs_a_fleet_whose_dashboard_shows_the_robot_and_its_alert(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [*HOMECARE, "demo", "--headless", "--duration", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "300", "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        login = _dashboard_login(process)
+        client = httpx.Client(base_url=login["url"], timeout=10)
+        token = client.post(
+            "/api/v1/auth/token", data={"username": login["email"], "password": login["password"]}
+        ).json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+
+        def robot() -> dict[str, Any] | None:
+            items = client.get("/api/v1/robots").json()["items"]
+            return items[0] if items and items[0]["battery_pct"] is not None else None
+
+        wait_until(
+            lambda: robot() is not None, timeout=25, what="the demo robot's telemetry at the fleet"
+        )
+        shown = robot()
+        assert shown is not None and shown["online"] and shown["status"] == "rented"
+        assert 0 <= shown["battery_pct"] <= 100
+        wait_until(
+            lambda: bool(client.get("/api/v1/incidents").json()["items"]),
+            timeout=25,
+            what="the low-battery alert as an incident",
+        )
+        incident = client.get("/api/v1/incidents").json()["items"][0]
+        assert (incident["kind"], incident["robot_id"]) == ("low_battery", shown["id"])
+        page = client.get("/login")
+        assert page.status_code == 200 and "<form" in page.text
+    finally:
+        _, stderr = process.communicate(timeout=90)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+
+
+def _dashboard_login(process: subprocess.Popen[str]) -> dict[str, str]:
+    """The URL and login the demo prints, read as it prints them."""
+    assert process.stdout is not None
+    pattern = re.compile(r"fleet dashboard: (\S+)\s+login (\S+) password (\S+)")
+    for line in process.stdout:
+        found = pattern.search(line)
+        if found:
+            return dict(zip(("url", "email", "password"), found.groups(), strict=True))
+    raise AssertionError("the demo never printed the dashboard's URL and login")
