@@ -20,6 +20,7 @@ from fleet.api.routers import (
     residents,
     robots,
     telemetry,
+    users,
 )
 from fleet.context import FleetContext
 from homecare import __version__
@@ -39,7 +40,9 @@ def create_app(context: FleetContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.context = context
-    for module in (auth, robots, residents, rentals, telemetry, incidents, metrics, audit):
+    for module in (
+        auth, users, robots, residents, rentals, telemetry, incidents, metrics, audit,
+    ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web.router)
     app.add_middleware(BodySizeLimit)

@@ -21,7 +21,7 @@ import sqlite_utils
 
 from fleet.store.common import DEFAULT_LIMIT, Page, clamp_limit
 
-ObjectType = Literal["robot", "resident", "rental"]
+ObjectType = Literal["robot", "resident", "rental", "user"]
 Changes = dict[str, list[Any] | None]
 
 

@@ -22,7 +22,8 @@ from fleet.store import record_alert
 from fleet.store.rentals import create_rental, get_rental
 from fleet.store.residents import create_resident, get_resident
 from fleet.store.robots import create_robot, get_robot
-from tests.fleet_api import Fleet
+from fleet.store.staff import add_user
+from tests.fleet_api import Fleet, password_hash
 
 API = "/api/v1"
 _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
@@ -33,10 +34,11 @@ _PARAMS = {
     "resident_id": "resident",
     "rental_id": "rental",
     "incident_id": "incident",
+    "user_id": "user",
 }
 # Ids that exist in no agency, to compare "another agency's" with "missing".
 _MISSING = {"robot": "r-missing000", "resident": "987654", "rental": "987654",
-            "incident": "987654"}  # fmt: skip
+            "incident": "987654", "user": "987654"}  # fmt: skip
 # A request body the schema-derived sample cannot make valid: (method, path) -> body.
 _BODIES: dict[tuple[str, str], dict[str, Any]] = {}
 _serials = itertools.count(1)
@@ -86,7 +88,12 @@ def _make_objects(fleet: Fleet, agency_id: int) -> dict[str, str]:
     )  # fmt: skip
     alert = AlertPayload(alert_id=f"iso-{serial}", kind="fall", severity="critical", ts=now)
     incident_id = record_alert(db, robot_id, alert, now).incident_id
+    user_id = add_user(
+        db, agency_id, email=f"staff-{serial}@example.org", password_hash=password_hash(),
+        full_name="Staff", role="caregiver", by_user_id=None, now=now,
+    )  # fmt: skip
     return {
+        "user": str(user_id),
         "robot": robot_id,
         "resident": str(resident_id),
         "rental": str(rental_id),
