@@ -102,7 +102,7 @@ def serve(
     address = service.broker_address
     assert address is not None
     where = "embedded, loopback only" if address.embedded else "external"
-    console = Console()
+    console = Console(soft_wrap=True)  # URLs must stay whole to be clicked or copied
     console.print(f"fleet service: {service.url}  (API docs {service.url}/api/v1/docs)")
     console.print(f"MQTT broker ({where}): {address.host}:{address.port}; Ctrl+C stops")
     service.serve()
