@@ -18,10 +18,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import paho.mqtt.client as mqtt
 import sqlite_utils
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
+from pydantic import ValidationError
 
 from fleet import protocol
 from fleet.bad_payloads import BadPayloadLog
@@ -61,7 +63,10 @@ class FleetIngest:
         client_id: str = "homecare-fleet",
         username: str | None = None,
         password: str | None = None,
-        batch_size: int = 500,
+        # 2,000 rows: at 10,000 msgs/s a batch fills within the 0.2 s delay anyway, and
+        # fewer commits mean fewer fsyncs and, with several workers, fewer hand-offs of the
+        # write lock (measured ~3 us/msg less than 500; see benchmarks/README.md).
+        batch_size: int = 2000,
         batch_delay_s: float = 0.2,
         share_group: str | None = None,
         counters: Counter[str] | None = None,
@@ -230,7 +235,7 @@ class FleetIngest:
     # one handler per channel
 
     def _telemetry(self, topic: RobotTopic, payload: bytes) -> None:
-        self._queue_telemetry(topic.rid, protocol.decode(Telemetry, payload))
+        self._queue_telemetry(topic.rid, _decode_telemetry(payload))
 
     def _queue_telemetry(self, rid: str, telemetry: Telemetry) -> None:
         with self._lock:
@@ -289,6 +294,24 @@ def _checked_share_group(group: str | None) -> str | None:
     if group is not None and (not group or any(c in group for c in "/+#")):
         raise ConfigError(f"MQTT share group {group!r} must be non-empty without / + #")
     return group
+
+
+def _decode_telemetry(payload: bytes) -> Telemetry:
+    """`protocol.decode(Telemetry, payload)`, faster for the payloads it accepts.
+
+    Telemetry is the volume: `protocol.decode` took ~7 us a message, orjson and the same
+    validation ~2.5 us. orjson parses a subset of what `json` parses, to the same values,
+    and the same model validates the result; anything else takes the usual path, which
+    raises the usual ProtocolError.
+    """
+    if len(payload) <= protocol.MAX_PAYLOAD_BYTES:
+        try:
+            document = orjson.loads(payload)
+            if isinstance(document, dict):
+                return Telemetry.model_validate(document)
+        except (orjson.JSONDecodeError, ValidationError):
+            pass
+    return protocol.decode(Telemetry, payload)
 
 
 def _topic_text(message: mqtt.MQTTMessage) -> str:
