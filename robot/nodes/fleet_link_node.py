@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from fleet import protocol
 from homecare import __version__
+from homecare.errors import ConfigError
 from homecare.settings import RobotSettings, Settings, get_settings
 from robot.fleet_link.link import FleetLink, alert_from_fields
 from robot.fleet_link.mqtt import BrokerUrl, MqttConnection, Will, parse_broker_url
@@ -40,7 +41,12 @@ class FleetLinkNode:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.params = p = with_settings(load_params(rt, FleetLinkParams), get_settings())
-        protocol.state_topic(p.robot_id)  # a clear error for a missing or bad id
+        if not p.robot_id:
+            raise ConfigError(
+                "fleet_link needs the robot's id: set robot.id (HOMECARE_ROBOT__ID) or the "
+                "node's robot_id parameter"
+            )
+        protocol.state_topic(p.robot_id)  # a clear error for a malformed id
         lost = protocol.encode(protocol.RobotState(state="lost", ts=1.0))
         self.connection = MqttConnection(
             broker_with_credentials(p, get_settings().robot),

@@ -8,6 +8,7 @@ import pytest
 from homecare.clock import ManualClock
 from homecare.settings import PACKAGED_ROBOT_PARAMETERS
 from robot.local_launch import robot_runtime, start_nodes
+from robot.nodes import ROBOT_NODES
 from robot.safety.battery_watch import BatteryLevel, BatteryWatch, BatteryWatchParams
 from simulations.battery import BatteryModel, BatteryModelParams, PowerStatus
 
@@ -58,7 +59,7 @@ def test_battery_monitor_node_alerts_and_speaks_in_the_residents_language() -> N
         "en",
         overrides={"battery_sim": {"initial_pct": 21.0, "drain_pct_per_hour": 36.0}},
     )
-    start_nodes(rt)
+    start_nodes(rt, {"battery_monitor": ROBOT_NODES["battery_monitor"]})
     start_nodes(rt, {"battery_sim": "simulations.nodes.battery_sim_node:BatterySimNode"})
     probe = rt.node("probe")
     alerts: list[Any] = []
