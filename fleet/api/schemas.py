@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, HTTPException, Query, status
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from fleet.store.common import (
     DEFAULT_LIMIT,
@@ -26,6 +26,16 @@ class RequestBody(BaseModel):
     """A request body: an unknown field is a 422 naming it, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _not_null(value: T) -> T:
+    if value is None:
+        raise ValueError("may be left out, but not null")
+    return value
+
+
+# For PATCH fields that may be left out (None by default) but never sent as null.
+NotNull = AfterValidator(_not_null)
 
 
 class Reply(BaseModel):

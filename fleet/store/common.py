@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 
 import sqlite_utils
 
+from fleet.store.database import transaction
 from homecare.errors import HomecareError
 
 T = TypeVar("T")
@@ -52,17 +53,10 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
     """All of it or nothing, holding the write lock from the start.
 
     These writes check state first (robot in stock, no open rental) and then change it;
-    BEGIN IMMEDIATE makes the check and the change one step for concurrent writers, and
-    avoids the SQLITE_BUSY a deferred transaction gets when it upgrades to writing.
+    the check and the change must be one step for concurrent writers.
     """
-    connection = db.conn
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db.conn, immediate=True) as connection:
         yield connection
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
 
 
 def contains_pattern(text: str) -> str:

@@ -75,9 +75,15 @@ def apply_migrations(db: sqlite_utils.Database, clock: Clock) -> list[int]:
 
 
 @contextmanager
-def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One explicit transaction on an autocommit connection: all of it or nothing."""
-    connection.execute("BEGIN")
+def transaction(
+    connection: sqlite3.Connection, *, immediate: bool = False
+) -> Iterator[sqlite3.Connection]:
+    """One explicit transaction on an autocommit connection: all of it or nothing.
+
+    `immediate` takes the write lock at once: for a check-then-change, so that concurrent
+    writers cannot interleave, and to avoid the SQLITE_BUSY of upgrading a read lock.
+    """
+    connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
     try:
         yield connection
     except BaseException:

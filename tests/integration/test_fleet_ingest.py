@@ -23,7 +23,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -37,9 +36,7 @@ from tests.broker import (
     SERVICE_PASSWORD,
     SERVICE_USERNAME,
     AnyBroker,
-    Embedded,
-    Mosquitto,
-    free_port,
+    make_test_broker,
     mosquitto_readable_dir,
 )
 from tests.fleet_api import Fleet
@@ -82,29 +79,12 @@ def broker(request: pytest.FixtureRequest, fleet: Fleet, robot: Login) -> Iterat
     """Like the shared `broker`, but knowing the robots of the fleet's own database, as the
     service's broker does; made after `robot`, so mosquitto's password file has it."""
     with mosquitto_readable_dir() as folder:
-        server = broker_on(request.param, fleet.context.db_path, folder)
+        server = make_test_broker(request.param, folder, fleet.context.db_path)
         try:
             yield server
         finally:
             server.close_probes()
             server.stop()
-
-
-def broker_on(kind: str, db_path: Path, folder: Path) -> AnyBroker:
-    if kind == "embedded":
-        return Embedded(db_path)
-    from fleet.mqtt_config import write_mosquitto_config
-
-    port = free_port()
-    written = write_mosquitto_config(
-        db_path,
-        folder / "mosquitto",
-        listener_host="127.0.0.1",
-        port=port,
-        service_username=SERVICE_USERNAME,
-        service_password=SERVICE_PASSWORD,
-    )
-    return Mosquitto(folder, config=written.config_file, port=port)
 
 
 def mosquitto_pub() -> str:

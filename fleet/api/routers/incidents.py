@@ -29,6 +29,7 @@ from fleet.protocol import ID_PATTERN, KIND_PATTERN
 from fleet.store import incidents as store
 from fleet.store.accounts import User
 from fleet.store.incidents import IncidentStatus
+from fleet.store.notifications import NotificationStatus, notifications_of
 
 router = APIRouter(prefix="/incidents", tags=["incidents"], responses=SIGNED_IN)
 
@@ -52,6 +53,26 @@ class IncidentOut(Reply):
     acknowledged_at: float | None
     resolved_at: float | None
     outcome: str | None
+
+
+class NotificationOut(Reply):
+    """One escalation delivery: to whom, how, and what became of it."""
+
+    step: int = Field(description="Position in the escalation chain, from 0.")
+    who: str
+    channel: str
+    target: str
+    attempts: int
+    status: NotificationStatus
+    last_error: str
+    queued_at: float
+    sent_at: float | None
+
+
+class IncidentDetailOut(IncidentOut):
+    notifications: list[NotificationOut] = Field(
+        description="Every escalation delivery made for it, oldest first."
+    )
 
 
 class Resolution(RequestBody):
@@ -93,10 +114,16 @@ def list_incidents(
     return PageOut[IncidentOut](items=items, **page_fields(page))
 
 
-@router.get("/{incident_id}", summary="One incident", responses=NOT_FOUND)
-def get_incident(incident_id: int, user: Staff, db: Db) -> IncidentOut:
+@router.get(
+    "/{incident_id}", summary="One incident, with its escalation deliveries", responses=NOT_FOUND
+)
+def get_incident(incident_id: int, user: Staff, db: Db) -> IncidentDetailOut:
     with store_errors():
-        return IncidentOut.model_validate(store.get_incident(db, user.agency_id, incident_id))
+        incident = store.get_incident(db, user.agency_id, incident_id)
+    sent = notifications_of(db, [incident.id]).get(incident.id, [])
+    return IncidentDetailOut.model_validate(
+        {**IncidentOut.model_validate(incident).model_dump(), "notifications": sent}
+    )
 
 
 @router.post(

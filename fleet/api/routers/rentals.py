@@ -7,13 +7,14 @@ from typing import Annotated
 
 import sqlite_utils
 from fastapi import APIRouter, Depends, Query, status
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from fleet.api.deps import MANAGE_FLEET, MANAGE_RESIDENTS, Context, CurrentUser, Db
 from fleet.api.schemas import (
     CONFLICT,
     NOT_FOUND,
     SIGNED_IN,
+    NotNull,
     PageOut,
     Paging,
     Reply,
@@ -52,15 +53,8 @@ class RentalCreate(RequestBody):
 class RentalPatch(RequestBody):
     """`starts_on` while planned; `ends_on` (null: open-ended) while planned or active."""
 
-    starts_on: date | None = None
+    starts_on: Annotated[date | None, NotNull] = None
     ends_on: date | None = None
-
-    @field_validator("starts_on")
-    @classmethod
-    def _start_not_null(cls, value: date | None) -> date:
-        if value is None:
-            raise ValueError("may be left out, but not null")
-        return value
 
 
 class RentalOut(Reply):

@@ -6,13 +6,14 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints
 
 from fleet.api.deps import ADMIN_ONLY, MANAGE_RESIDENTS, Context, CurrentUser, Db
 from fleet.api.schemas import (
     CONFLICT,
     NOT_FOUND,
     SIGNED_IN,
+    NotNull,
     PageOut,
     Paging,
     Reply,
@@ -61,20 +62,13 @@ class ResidentCreate(RequestBody):
 class ResidentPatch(RequestBody):
     """Fields left out stay as they are; birth_date and disability_group may be null."""
 
-    full_name: FullName | None = None
-    address: Address | None = None
-    language: Language | None = None
+    full_name: Annotated[FullName | None, NotNull] = None
+    address: Annotated[Address | None, NotNull] = None
+    language: Annotated[Language | None, NotNull] = None
     birth_date: BirthDate | None = None
     disability_group: DisabilityGroup | None = None
-    contacts: Contacts | None = None
-    consents: Consents | None = None
-
-    @field_validator("full_name", "address", "language", "contacts", "consents")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be left out, but not null")
-        return value
+    contacts: Annotated[Contacts | None, NotNull] = None
+    consents: Annotated[Consents | None, NotNull] = None
 
 
 class ContactOut(Reply):

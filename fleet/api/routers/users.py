@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints
 
 from fleet.api.deps import ADMIN_ONLY, Context, CurrentUser, Db
 from fleet.api.schemas import (
     CONFLICT,
     NOT_FOUND,
     SIGNED_IN,
+    NotNull,
     PageOut,
     Paging,
     Reply,
@@ -44,16 +45,9 @@ class UserCreate(RequestBody):
 
 
 class UserPatch(RequestBody):
-    full_name: FullName | None = None
-    role: Role | None = None
-    active: bool | None = None
-
-    @field_validator("full_name", "role", "active")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be left out, but not null")
-        return value
+    full_name: Annotated[FullName | None, NotNull] = None
+    role: Annotated[Role | None, NotNull] = None
+    active: Annotated[bool | None, NotNull] = None
 
 
 class PasswordChange(RequestBody):
