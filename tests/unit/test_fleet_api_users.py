@@ -83,3 +83,14 @@ def test_changing_your_own_password(fleet: Fleet) -> None:
     good = {"current_password": PASSWORD, "new_password": "Another-Strong-77"}
     assert fleet.client.post(url, json=good, headers=headers).status_code == 204
     assert fleet.headers("operator@a.example", "Another-Strong-77")
+
+
+def test_a_patch_may_leave_fields_out_but_not_send_null(fleet: Fleet) -> None:
+    admin = fleet.headers("admin@a.example")
+    users = fleet.client.get(USERS, headers=admin).json()["items"]
+    caregiver_id = next(u["id"] for u in users if u["email"] == "caregiver@a.example")
+    response = fleet.client.patch(f"{USERS}/{caregiver_id}", json={"role": None}, headers=admin)
+    assert response.status_code == 422
+    assert "not null" in response.text
+    unchanged = fleet.client.patch(f"{USERS}/{caregiver_id}", json={}, headers=admin)
+    assert unchanged.json()["role"] == "caregiver"
