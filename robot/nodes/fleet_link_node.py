@@ -1,4 +1,7 @@
-"""fleet_link: /safety/alert and /robot/battery -> fleet over MQTT; cfg/{kind} -> /fleet/config."""
+"""fleet_link: /safety/alert and /robot/battery -> fleet over MQTT; cfg/{kind} -> /fleet/config.
+
+Its link state (connected, alerts pending) goes latched to /fleet/link.
+"""
 
 from __future__ import annotations
 
@@ -58,6 +61,8 @@ class FleetLinkNode:
         self._birth_due = threading.Event()
         self.connection.add_on_connect(self._on_connect)
         self.config = rt.publisher("/fleet/config", rt.types.ConfigUpdate, LATCHED)
+        self.link_state = rt.publisher("/fleet/link", rt.types.FleetLinkState, LATCHED)
+        self._last_link_state: tuple[bool, int] | None = None
         self.speech = rt.publisher("/speech/say", rt.types.SayRequest, EVENTS)
         self.lang = str(rt.params.declare("lang", "ru"))
         rt.subscribe("/safety/alert", rt.types.Alert, self.on_alert, EVENTS)
@@ -85,6 +90,8 @@ class FleetLinkNode:
                 fresh_id=new_id(),
             )
         )
+        # Even if the fleet acks before the next pump, the guardian sees the alert pending.
+        self.publish_link_state(force=True)
 
     def on_battery(self, state: Any) -> None:
         percentage = float(state.percentage) * 100.0
@@ -109,6 +116,23 @@ class FleetLinkNode:
         for command in self.link.take_commands():
             ok, detail = self.run_command(command)
             self.link.answer(command.req_id, ok, detail)
+        self.publish_link_state()
+
+    def publish_link_state(self, force: bool = False) -> None:
+        """/fleet/link on change: the guardian tells the resident whether the fleet got an alert."""
+        stats = self.outbox.stats()
+        state = (self.connection.connected.is_set(), stats.pending)
+        if state == self._last_link_state and not force:
+            return
+        self._last_link_state = state
+        self.link_state.publish(
+            self.rt.types.FleetLinkState(
+                header=header(self.rt),
+                connected=state[0],
+                pending_alerts=state[1],
+                oldest_pending_age_s=stats.oldest_pending_age_s or 0.0,
+            )
+        )
 
     def publish_config(self, kind: str, version: int, data_json: str) -> None:
         self.config.publish(
