@@ -14,6 +14,7 @@ from fleet.api.limits import BodySizeLimit
 from fleet.api.routers import (
     audit,
     auth,
+    escalation,
     incidents,
     metrics,
     rentals,
@@ -41,7 +42,8 @@ def create_app(context: FleetContext) -> FastAPI:
     )
     app.state.context = context
     for module in (
-        auth, users, robots, residents, rentals, telemetry, incidents, metrics, audit,
+        auth, users, robots, residents, rentals, telemetry, incidents, escalation, metrics,
+        audit,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web.router)

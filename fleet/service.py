@@ -19,6 +19,7 @@ import uvicorn
 from fleet.app import create_app
 from fleet.broker import EmbeddedBroker
 from fleet.context import FleetContext
+from fleet.escalation_runner import escalation_task
 from fleet.mqtt_ingest import FleetIngest
 from fleet.periodic import PeriodicTask, telemetry_retention_task
 from fleet.store import connect_database, open_database
@@ -54,6 +55,7 @@ class FleetService:
         self._ingest: FleetIngest | None = None
         self._retention: PeriodicTask | None = None
         self._wipes: PeriodicTask | None = None
+        self._escalation: PeriodicTask | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -118,10 +120,10 @@ class FleetService:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-        for task in (self._retention, self._wipes):
+        for task in (self._retention, self._wipes, self._escalation):
             if task is not None:
                 task.stop()
-        self._retention = self._wipes = None
+        self._retention = self._wipes = self._escalation = None
         if self._ingest is not None:
             self._ingest.stop()
             self._ingest = None
@@ -189,6 +191,12 @@ class FleetService:
             counters=context.ingest_counters,
         )  # fmt: skip
         self._wipes.start()
+        # Escalation needs no broker: incidents already stored still page people.
+        self._escalation = escalation_task(
+            connect_database(self.settings.db_path), self.clock, self.settings,
+            counters=context.ingest_counters,
+        )  # fmt: skip
+        self._escalation.start()
 
     def _send_pending_wipes(self, db: sqlite_utils.Database) -> None:
         """Wipes requested while no broker was attached go out once it is."""

@@ -46,6 +46,22 @@ class RobotSettings(BaseModel):
     )
 
 
+class SmtpSettings(BaseModel):
+    """The mail server escalation e-mails go through (`fleet.smtp`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str | None = Field(default=None, description="SMTP server; unset: no e-mails sent.")
+    port: int = Field(default=587, ge=1, le=65535, description="SMTP port (587: submission).")
+    starttls: bool = Field(default=True, description="Upgrade the connection with STARTTLS.")
+    username: str | None = Field(default=None, description="Login, if the server wants one.")
+    password: SecretStr | None = Field(default=None, description="Password of the login.")
+    from_address: str = Field(
+        default="homecare@localhost", description="The From: of escalation e-mails."
+    )
+    timeout_s: float = Field(default=10.0, gt=0, description="Connection and reply timeout.")
+
+
 class FleetSettings(BaseModel):
     """The agencies' fleet service (`homecare fleet serve`)."""
 
@@ -79,6 +95,7 @@ class FleetSettings(BaseModel):
         default=None,
         description="MQTT shared-subscription group, so several workers split telemetry.",
     )
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
 
     @field_validator("db_path")
     @classmethod

@@ -21,7 +21,7 @@ import sqlite_utils
 
 from fleet.store.common import DEFAULT_LIMIT, Page, clamp_limit
 
-ObjectType = Literal["robot", "resident", "rental", "user"]
+ObjectType = Literal["robot", "resident", "rental", "user", "agency"]
 Changes = dict[str, list[Any] | None]
 
 

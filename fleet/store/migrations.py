@@ -124,4 +124,31 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX incidents_status ON incidents (status, id);
         """,
     ),
+    (
+        6,
+        "escalation: agency duty channels, residents' chains, deliveries of incidents",
+        """
+        CREATE TABLE agency_escalation (
+            agency_id INTEGER PRIMARY KEY REFERENCES agencies(id),
+            duty_webhook_url TEXT, duty_email TEXT, webhook_secret TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE escalation_steps (
+            resident_id INTEGER NOT NULL REFERENCES residents(id), position INTEGER NOT NULL,
+            who TEXT NOT NULL CHECK (who IN ('operator_on_duty', 'contact')),
+            contact_name TEXT NOT NULL DEFAULT '',
+            channel TEXT NOT NULL CHECK (channel IN ('webhook', 'email')),
+            target TEXT NOT NULL DEFAULT '', deadline_s INTEGER NOT NULL,
+            PRIMARY KEY (resident_id, position)
+        );
+        CREATE TABLE incident_notifications (
+            id INTEGER PRIMARY KEY, incident_id INTEGER NOT NULL REFERENCES incidents(id),
+            step INTEGER NOT NULL, who TEXT NOT NULL, channel TEXT NOT NULL,
+            target TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed')),
+            last_error TEXT NOT NULL DEFAULT '', queued_at REAL NOT NULL, sent_at REAL,
+            UNIQUE (incident_id, step, channel, target)
+        );
+        """,
+    ),
 ]

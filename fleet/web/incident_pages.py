@@ -19,6 +19,7 @@ from fleet.store.incidents import (
     list_incidents,
     resolve_incident,
 )
+from fleet.store.notifications import Notification, notifications_of
 from fleet.store.residents import Resident
 from fleet.web.errors import ForbiddenError, FormError
 from fleet.web.lookups import residents_by_robot
@@ -43,6 +44,8 @@ class IncidentView:
 
     incident: Incident
     resident: Resident | None
+    # Escalation deliveries: who was told, and whether it reached them.
+    notifications: tuple[Notification, ...] = ()
 
 
 def incident_views(
@@ -50,7 +53,10 @@ def incident_views(
 ) -> list[IncidentView]:
     incidents = list(incidents)
     residents = residents_by_robot(db, agency_id, {i.robot_id for i in incidents}, now)
-    return [IncidentView(i, residents.get(i.robot_id)) for i in incidents]
+    sent = notifications_of(db, [i.id for i in incidents])
+    return [
+        IncidentView(i, residents.get(i.robot_id), tuple(sent.get(i.id, ()))) for i in incidents
+    ]
 
 
 def newest_incident_id(db: sqlite_utils.Database, agency_id: int) -> int:

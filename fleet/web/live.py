@@ -8,8 +8,9 @@ sends, as `text/event-stream`:
 - `sync` once per connection: the ids of the open and acknowledged incidents, so a
   page that reconnects drops cards of incidents resolved while it was away;
 - `incident` for an incident the page has not seen (`new: true`, id above the
-  `Last-Event-ID`/`?after=` it gave) or whose status changed, with the card's HTML
-  rendered by the same template as the page; `status: resolved` removes a card;
+  `Last-Event-ID`/`?after=` it gave) or whose status or escalation deliveries changed,
+  with the card's HTML rendered by the same template as the page; `status: resolved`
+  removes a card;
 - `count` when the number of open incidents changes (title counter, nav badge);
 - a `: keep-alive` comment after 15 s of silence, so proxies keep the line open.
 
@@ -24,12 +25,14 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import sqlite_utils
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from fleet.api.deps import user_from_token
 from fleet.store.incidents import Incident, incident_counts, list_incidents
+from fleet.store.notifications import notifications_of
 from fleet.web.i18n import choose_lang, label
 from fleet.web.incident_pages import (
     ACTIVE_STATUSES,
@@ -74,7 +77,8 @@ class IncidentFeed:
         self.request = request
         self.session = session
         self.last_id = last_id
-        self.known: dict[int, str] | None = None  # id -> status; None until the first poll
+        # id -> what its card showed (status and deliveries); None until the first poll
+        self.known: dict[int, str] | None = None
         self.open_count: int | None = None
 
     async def stream(self) -> AsyncIterator[str]:
@@ -110,20 +114,25 @@ class IncidentFeed:
         }
         first = self.known is None
         messages = [_event("sync", {"active": sorted(active)})] if first else []
-        messages += self._changes(sorted(fresh, key=lambda i: i.id), active)
+        versions = _versions(db, active)
+        messages += self._changes(sorted(fresh, key=lambda i: i.id), active, versions)
         messages += self._count(incident_counts(db, agency)["open"])
         return messages
 
-    def _changes(self, fresh: list[Incident], active: dict[int, Incident]) -> list[str]:
+    def _changes(
+        self, fresh: list[Incident], active: dict[int, Incident], versions: dict[int, str]
+    ) -> list[str]:
         """New incidents, then status changes, then those that left (resolved)."""
         known = self.known or {}
         fresh_ids = {incident.id for incident in fresh}
         self.last_id = max([self.last_id or 0, *fresh_ids])
         changed = [
-            i for i in active.values() if i.id not in fresh_ids and known.get(i.id) != i.status
+            i
+            for i in active.values()
+            if i.id not in fresh_ids and known.get(i.id) != versions[i.id]
         ]
         gone = sorted(set(known) - set(active) - fresh_ids)
-        self.known = {incident.id: incident.status for incident in active.values()}
+        self.known = versions
         return (
             [self._card(incident, new=True) for incident in fresh]
             + [self._card(incident, new=False) for incident in sorted(changed, key=lambda i: i.id)]
@@ -169,6 +178,17 @@ class IncidentFeed:
             return []
         self.open_count = open_count
         return [_event("count", {"open": open_count})]
+
+
+def _versions(db: sqlite_utils.Database, active: dict[int, Incident]) -> dict[int, str]:
+    """What each active card shows that may change: its status and its deliveries' states."""
+    sent = notifications_of(db, list(active))
+    return {
+        incident_id: ",".join(
+            [incident.status, *(f"{n.id}:{n.status}" for n in sent.get(incident_id, []))]
+        )
+        for incident_id, incident in active.items()
+    }
 
 
 def _event(name: str, data: dict[str, Any], event_id: int | None = None) -> str:

@@ -344,3 +344,44 @@ def _raise_fall(live_fleet: LiveFleet) -> int:
     now = context.now()
     alert = AlertPayload(ts=now, alert_id="fall-0001", kind="fall", severity="critical")
     return record_alert(context.db(), live_fleet.robot_id, alert, now).incident_id
+
+
+# Counts the tones the page makes (the Web Audio API's oscillators): headless Chromium
+# has no speakers to listen to.
+_COUNT_TONES = (
+    "window.tones = 0;"
+    "const make = AudioContext.prototype.createOscillator;"
+    "AudioContext.prototype.createOscillator = function () { window.tones++;"
+    " return make.call(this); };"
+)
+
+
+def test_the_sound_toggle_is_remembered_and_a_new_critical_incident_beeps(
+    live_fleet: LiveFleet, browser: DevTools
+) -> None:
+    browser.open(f"{live_fleet.url}/login")
+    browser.evaluate(
+        f"document.getElementById('email').value = {json.dumps(EMAIL)};"
+        f"document.getElementById('password').value = {json.dumps(PASSWORD)};"
+        "document.querySelector('form[action=\"/login\"] button').click();"
+    )
+    browser.wait_for_page("/incidents")
+    toggle = "document.getElementById('sound-toggle')"
+    assert browser.evaluate(f"{toggle}.hidden") is False
+    assert browser.evaluate(f"{toggle}.getAttribute('aria-pressed')") == "false"
+    browser.evaluate(_COUNT_TONES)
+    browser.evaluate(f"{toggle}.click()")  # a click: the browser lets the page play sound
+    assert browser.evaluate(f"{toggle}.getAttribute('aria-pressed')") == "true"
+    assert browser.evaluate("window.tones") == 3  # a sample beep, so the operator knows it
+
+    browser.open(f"{live_fleet.url}/incidents")  # a new page remembers the choice
+    assert browser.evaluate(f"{toggle}.getAttribute('aria-pressed')") == "true"
+    browser.evaluate(_COUNT_TONES)
+    wait_until(
+        lambda: browser.evaluate("document.getElementById('live-status').dataset.state") == "on",
+        timeout=15,
+        what="the live stream to connect",
+    )
+    _raise_fall(live_fleet)
+    wait_until(lambda: browser.evaluate("window.tones") == 3, timeout=15, what="the alarm beep")
+    assert browser.problems() == []

@@ -40,7 +40,12 @@ _PARAMS = {
 _MISSING = {"robot": "r-missing000", "resident": "987654", "rental": "987654",
             "incident": "987654", "user": "987654"}  # fmt: skip
 # A request body the schema-derived sample cannot make valid: (method, path) -> body.
-_BODIES: dict[tuple[str, str], dict[str, Any]] = {}
+_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    # A chain needs one step (the schema's sample would send none).
+    ("PUT", f"{API}/residents/{{resident_id}}/escalation"): {
+        "steps": [{"who": "operator_on_duty", "channel": "webhook", "deadline_s": 60}]
+    },
+}
 _serials = itertools.count(1)
 
 

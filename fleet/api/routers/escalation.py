@@ -173,6 +173,7 @@ def put_agency_escalation(
         duty_webhook_url=body.duty_webhook_url,
         duty_email=body.duty_email,
         rotate_secret=body.rotate_secret,
+        user_id=user.id,
         now=context.now(),
     )
     return AgencyEscalationOut.model_validate(settings)

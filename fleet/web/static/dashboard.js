@@ -89,10 +89,89 @@
     banner.hidden = false;
   }
 
+  // Sound for new critical incidents: a beep made with the Web Audio API (no files).
+  // Browsers keep audio silent until the user has interacted with the page, so the
+  // operator turns it on with a button (a click), and the choice is remembered.
+  const SOUND_KEY = "homecare.sound";
+  let audio = null;
+
+  function soundOn() {
+    try {
+      return localStorage.getItem(SOUND_KEY) === "on";
+    } catch (error) {
+      return false; // storage blocked: no remembered choice
+    }
+  }
+
+  function audioContext() {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!audio && Context) {
+      audio = new Context();
+    }
+    if (audio && audio.state === "suspended") {
+      audio.resume().catch(() => {}); // allowed once the user has clicked or typed
+    }
+    return audio;
+  }
+
+  function beep() {
+    const context = soundOn() ? audioContext() : null;
+    if (!context) {
+      return;
+    }
+    // Three short high tones: noticed across a room, unlike one click.
+    for (let i = 0; i < 3; i++) {
+      const start = context.currentTime + i * 0.25;
+      const tone = context.createOscillator();
+      const gain = context.createGain();
+      tone.type = "square";
+      tone.frequency.value = 880;
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(0.25, start + 0.01);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.18);
+      tone.connect(gain).connect(context.destination);
+      tone.start(start);
+      tone.stop(start + 0.2);
+    }
+  }
+
+  function setupSound() {
+    const button = document.getElementById("sound-toggle");
+    if (!button) {
+      return;
+    }
+    const show = () => {
+      const on = soundOn();
+      button.setAttribute("aria-pressed", String(on));
+      button.querySelector(".sound-icon").textContent = on ? "🔔" : "🔕";
+      button.querySelector(".sound-text").textContent = on
+        ? button.dataset.textOn
+        : button.dataset.textOff;
+    };
+    button.hidden = false;
+    show();
+    button.addEventListener("click", () => {
+      try {
+        localStorage.setItem(SOUND_KEY, soundOn() ? "off" : "on");
+      } catch (error) {
+        // storage blocked: the choice lasts as long as the page
+      }
+      show();
+      beep(); // at once, so the operator hears what an alarm sounds like
+    });
+    // A remembered "on" still needs one interaction on this page before audio may play.
+    for (const name of ["pointerdown", "keydown"]) {
+      document.addEventListener(name, () => soundOn() && audioContext(), { once: true });
+    }
+  }
+
   function onIncident(data) {
     const old = document.getElementById("incident-" + data.id);
     if (data.new && data.status === "open") {
       showBanner(data);
+      if (data.severity === "critical") {
+        beep();
+      }
     }
     if (!list("open")) {
       return; // not the incidents page: the banner and the counter are enough
@@ -163,6 +242,7 @@
   }
 
   setCount(Number(body.dataset.openCount || 0));
+  setupSound();
   connect();
   setInterval(refreshSession, REFRESH_MS);
 })();
