@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import socket
 import threading
@@ -167,8 +166,9 @@ class FleetService:
             self.clock,
             broker.host,
             broker.port,
-            # Workers of one deployment share telemetry; each needs its own session.
-            client_id=f"{SERVICE_MQTT_USERNAME}-{socket.gethostname()}-{os.getpid()}",
+            # Stable across restarts: the broker keeps this session's queued alerts for
+            # exactly this client id. Several workers each need their own (worker_id).
+            client_id=f"{SERVICE_MQTT_USERNAME}-{self.settings.worker_id}",
             username=broker.username,
             password=broker.password,
             share_group=self.settings.share_group,

@@ -91,6 +91,12 @@ class FleetSettings(BaseModel):
     telemetry_retention_days: float = Field(
         default=365.0, gt=0, description="Telemetry older than this is deleted."
     )
+    worker_id: str = Field(
+        default="main",
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description="This service worker's stable name: its MQTT session keeps alerts sent "
+        "while it was down. Give each worker of one deployment its own.",
+    )
     share_group: str | None = Field(
         default=None,
         description="MQTT shared-subscription group, so several workers split telemetry.",
