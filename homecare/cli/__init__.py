@@ -11,7 +11,7 @@ import sys
 import typer
 
 from homecare import __version__
-from homecare.cli import bag, config, demo, fleet, interfaces, robot
+from homecare.cli import bag, config, demo, fleet, interfaces, robot, vision
 from homecare.errors import HomecareError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.add_typer(interfaces.app, name="interfaces")
 app.add_typer(bag.app, name="bag")
 app.add_typer(config.app, name="config")
 app.add_typer(fleet.app, name="fleet")
+app.add_typer(vision.app, name="vision")
 
 
 @app.command()

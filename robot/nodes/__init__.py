@@ -13,7 +13,9 @@ from robot.runtime.api import NodeFactory
 
 ROBOT_NODES: dict[str, str] = {
     "battery_monitor": "robot.nodes.battery_monitor_node:BatteryMonitorNode",
+    "fall_detector": "robot.nodes.fall_detector_node:FallDetectorNode",
     "fleet_link": "robot.nodes.fleet_link_node:FleetLinkNode",
+    "guardian": "robot.nodes.guardian_node:GuardianNode",
 }
 
 
