@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -25,8 +26,22 @@ def demo(
             help="Wall-clock seconds to run (headless default: 60; otherwise until Ctrl+C)."
         ),
     ] = None,
-    speed: Annotated[float, typer.Option(help="Simulated seconds per wall-clock second.")] = 60.0,
+    speed: Annotated[
+        float | None,
+        typer.Option(
+            help="Simulated seconds per wall-clock second (default 60; 1 with --camera, "
+            "since video plays at its own rate)."
+        ),
+    ] = None,
     record: RecordOption = None,
+    camera: Annotated[
+        Path | None,
+        typer.Option(help="Play this video as the robot's camera (e.g. a fall).", dir_okay=False),
+    ] = None,
+    camera_crop: Annotated[
+        str,
+        typer.Option(help="Part of each video frame to use: X,Y,W,H in pixels."),
+    ] = "",
     fleet: Annotated[
         bool,
         typer.Option("--fleet/--no-fleet", help="Also run the fleet service and its dashboard."),
@@ -40,7 +55,13 @@ def demo(
     result = run_demo(
         settings,
         DemoOptions(
-            headless=headless, duration_s=duration, speed=speed, record=record, fleet=fleet
+            headless=headless,
+            duration_s=duration,
+            speed=speed if speed is not None else (1.0 if camera else 60.0),
+            record=record,
+            fleet=fleet,
+            camera=camera,
+            camera_crop=camera_crop,
         ),
         console,
     )

@@ -37,6 +37,9 @@ class DemoOptions:
     speed: float
     record: Path | None
     fleet: bool = True
+    # A video played as the robot's camera (a fall to detect), and its crop "X,Y,W,H".
+    camera: Path | None = None
+    camera_crop: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,25 @@ class DemoResult:
     timeline: list[str]
     callback_errors: dict[str, int]
     recorded: dict[str, int]
+
+
+def simulated_nodes(options: DemoOptions) -> dict[str, str]:
+    nodes = dict(SIMULATED_NODES)
+    if options.camera:
+        nodes["video_camera"] = "simulations.nodes.video_camera_node:VideoCameraNode"
+    return nodes
+
+
+def camera_parameters(options: DemoOptions) -> dict[str, dict[str, Any]]:
+    if not options.camera:
+        return {}
+    if not options.camera.is_file():
+        raise UsageError(f"--camera {options.camera}: no such video file")
+    return {
+        "video_camera": {
+            "path": str(options.camera), "crop": options.camera_crop, "hold_last": True
+        }
+    }  # fmt: skip
 
 
 def story_parameters(lang: str) -> dict[str, dict[str, Any]]:
@@ -73,7 +95,7 @@ def run_demo(settings: Settings, options: DemoOptions, console: Console) -> Demo
         raise UsageError(f"--duration must be positive, got {options.duration_s}")
     zone = local_zone(settings.robot.timezone)
     clock = AcceleratedClock(options.speed, start=local_morning(zone, SystemClock()), paused=True)
-    overrides = story_parameters(settings.robot.language)
+    overrides = story_parameters(settings.robot.language) | camera_parameters(options)
     demo_fleet = DemoFleet(settings, settings.data_dir / "demo", settings.robot.language)
     login: DemoLogin | None = None
     robot_nodes = dict(ROBOT_NODES)
@@ -122,7 +144,7 @@ def _run(
     timeline = Timeline(console, clock, zone)
     runtime.add_tap(timeline)
     start_nodes(runtime, robot_nodes)
-    start_nodes(runtime, SIMULATED_NODES)
+    start_nodes(runtime, simulated_nodes(options))
     _print_banner(console, options, login)
     started = clock.monotonic()
     clock.resume()

@@ -28,6 +28,9 @@ class VideoCameraParams(BaseModel):
     # Frames per second; 0 plays at the clip's own rate.
     fps: float = Field(default=0.0, ge=0)
     loop: bool = False
+    # Keep showing the last frame after the clip ends (the person stays where they fell),
+    # as a real camera would, instead of going silent.
+    hold_last: bool = False
 
 
 class VideoCameraNode:
@@ -38,6 +41,7 @@ class VideoCameraNode:
             "/camera/image_raw", rt.types.get("sensor_msgs/msg/Image"), SENSOR_DATA
         )
         self.sent = 0
+        self._last: Frame | None = None
         self._frames: Iterator[tuple[float, Frame]] | None = None
         self._timer: Timer | None = None
         try:
@@ -58,8 +62,11 @@ class VideoCameraNode:
 
     def tick(self) -> None:
         frame = self._next_frame()
+        if frame is None and self.params.hold_last:
+            frame = self._last
         if frame is None:
             return
+        self._last = frame
         rgb = np.ascontiguousarray(frame[:, :, ::-1]) if frame.ndim == 3 else frame
         encoding = "rgb8" if frame.ndim == 3 else "mono8"
         self.publisher.publish(
@@ -80,7 +87,9 @@ class VideoCameraNode:
         if self.params.loop and self.sent > 0:
             self._frames = self._open()
             return self._next_frame_once()
-        self._stop()
+        if not (self.params.hold_last and self._last is not None):
+            self._stop()
+        self._frames = None
         return None
 
     def _next_frame_once(self) -> Frame | None:

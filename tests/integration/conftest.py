@@ -7,7 +7,9 @@ embedded broker (amqtt, in memory, for laptops) cannot do.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +41,17 @@ def broker(request: pytest.FixtureRequest) -> Iterator[AnyBroker]:
         finally:
             server.close_probes()
             server.stop()
+
+
+# The development fall clips (CC BY-NC-SA) live beside the repository, never in it.
+REPO = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("HOMECARE_SHARED_DIR", REPO.parent / "shared"))
+CLIPS = SHARED / "data" / "falls" / "urfd"
+
+
+@pytest.fixture(scope="session")
+def clips() -> Path:
+    """The folder of development fall clips with labels.csv (skips where it is absent)."""
+    if not (CLIPS / "labels.csv").is_file():
+        pytest.skip(f"shared development data is not present (no {CLIPS})")
+    return CLIPS

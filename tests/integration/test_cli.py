@@ -134,7 +134,7 @@ def test_demo_runs_a_fleet_whose_dashboard_shows_the_robot_and_its_alert(tmp_pat
         env={**os.environ, "COLUMNS": "300", "PYTHONUNBUFFERED": "1"},
     )
     try:
-        login = _dashboard_login(process)
+        login = dashboard_login(process)
         client = httpx.Client(base_url=login["url"], timeout=10)
         token = client.post(
             "/api/v1/auth/token", data={"username": login["email"], "password": login["password"]}
@@ -166,7 +166,7 @@ def test_demo_runs_a_fleet_whose_dashboard_shows_the_robot_and_its_alert(tmp_pat
     assert "Traceback" not in stderr
 
 
-def _dashboard_login(process: subprocess.Popen[str]) -> dict[str, str]:
+def dashboard_login(process: subprocess.Popen[str]) -> dict[str, str]:
     """The URL and login the demo prints, read as it prints them."""
     assert process.stdout is not None
     pattern = re.compile(r"fleet dashboard: (\S+)\s+login (\S+) password (\S+)")

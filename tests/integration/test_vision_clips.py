@@ -10,24 +10,9 @@ everyday activity.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("HOMECARE_SHARED_DIR", REPO.parent / "shared"))
-CLIPS = SHARED / "data" / "falls" / "urfd"
-SKIP_REASON = f"shared development data is not present (no {CLIPS})"
-
-
-@pytest.fixture(scope="module")
-def clips() -> Path:
-    if not (CLIPS / "labels.csv").is_file():
-        pytest.skip(SKIP_REASON)
-    return CLIPS
 
 
 def test_eval_prints_metrics_and_per_clip_results_as_json(clips: Path) -> None:
