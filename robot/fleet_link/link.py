@@ -20,6 +20,7 @@ from fleet.protocol import (
     Command,
     CommandResult,
     DesiredConfig,
+    FleetState,
     ProtocolError,
     RobotState,
 )
@@ -85,9 +86,11 @@ class FleetLink:
         self.bdseq = 0
         self.bad_payloads = 0
         self._commands: list[Command] = []
+        self._fleet_online: bool | None = None  # None: not heard yet
         connection.subscribe(protocol.robot_subscription("ack", rid))
         connection.subscribe(protocol.robot_subscription("cfg", rid))
         connection.subscribe(protocol.robot_subscription("cmd", rid))
+        connection.subscribe(protocol.FLEET_STATE_TOPIC)
 
     def birth(self) -> None:
         """After each (re)connect: announce `ready` and resend pending alerts at once."""
@@ -144,6 +147,9 @@ class FleetLink:
         return configs
 
     def _handle(self, inbound: Inbound) -> ReceivedConfig | None:
+        if inbound.topic == protocol.FLEET_STATE_TOPIC:
+            self._fleet_state(protocol.decode(FleetState, inbound.payload))
+            return None
         topic = protocol.parse_topic(inbound.topic)
         if topic.rid != self.rid or topic.argument is None:
             raise ProtocolError(f"topic {inbound.topic} is not for this robot")
@@ -163,6 +169,20 @@ class FleetLink:
             self._commands.append(command)
             return None
         raise ProtocolError(f"unexpected channel {topic.channel}")
+
+    def _fleet_state(self, state: FleetState) -> None:
+        """The fleet service is back (offline, then online): resend what is pending now.
+
+        Alerts sent while it was down are not all waiting for it at the broker (a
+        restarted service may come back under another MQTT session, and a broker restart
+        loses what its last snapshot did not hold), and by then the backoff may be a
+        minute long. Measured: 61 s to drain after a 64 s outage of the service without
+        this, a few seconds with it (benchmarks/README.md, fault injection).
+        """
+        online = state.state == "online"
+        if online and self._fleet_online is False:
+            self.outbox.resend_all_now()
+        self._fleet_online = online
 
     def take_commands(self) -> list[Command]:
         """Commands received by `pump()` since the last call, in arrival order."""
