@@ -13,7 +13,9 @@ frames. The rules, and what each one is for:
 - **A fall is fast and ends lying.** A candidate fall is a blob whose top
   came down by at least `min_drop` of the person's height within
   `fall_window_s`, with a peak descent of at least `min_drop_speed` heights
-  per second (over spans of 0.1..`speed_span_s`), that now lies wide
+  per second (over spans of 0.1..`speed_span_s`) of its top or of its centre
+  (someone slumping forward off a chair has the head low already, and it is
+  the body's mass that then plunges to the floor), that now lies wide
   (`width / height >= lying_aspect`) and low (`height <= max_lying_height`
   of the person's height). Lying down on a bed or sofa is slow (it fails the
   speed rule); sitting down hard, crouching and picking something up stay
@@ -152,10 +154,12 @@ class _Candidate:
 
 
 def _peak_descent(samples: list[_Sample], span_s: float) -> float:
-    """The fastest descent of the blob's top (picture heights/s) over spans of 0.1..span_s s.
+    """The fastest descent of the blob's top or centre (picture heights/s), spans 0.1..span_s s.
 
     A peak, not an average: a fall is a short plunge, often after a slow start
     (sliding off a chair), which an average over the whole window would hide.
+    The centre as well as the top: someone bent forward (slumping off a chair)
+    has the head low already, and then it is the body's mass that plunges.
     """
     peak = 0.0
     for i, early in enumerate(samples):
@@ -164,7 +168,9 @@ def _peak_descent(samples: list[_Sample], span_s: float) -> float:
             if elapsed > span_s:
                 break
             if elapsed >= 0.1:
-                peak = max(peak, (late.blob.top - early.blob.top) / elapsed)
+                top = late.blob.top - early.blob.top
+                descent = max(top, late.blob.centre_y - early.blob.centre_y)
+                peak = max(peak, descent / elapsed)
     return peak
 
 

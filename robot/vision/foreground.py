@@ -21,6 +21,17 @@ resolution) and turned grey. What each step is for:
   learnt stays "foreground" after they leave. Only foreground near pixels
   that changed within `motion_memory_frames` counts, so ghosts fade while the
   person stays visible as long as they move.
+- **Ghosts next to the person.** A person in view when the camera starts
+  walks (or falls) away from their own ghost, so for a while the ghost counts
+  as recent motion and joins their blob, hiding the drop of a fall. Ghosts
+  never change, so the still part of the foreground (unchanged for
+  `_STILL_FRAMES`) is split off, and each still region's outline is checked:
+  something really there has its outline as edges in the frame; a ghost has
+  them in the background model only, the frame showing plain scenery there.
+  A region is dropped only when most of its outline is an edge in the
+  background alone and almost none of it an edge in the frame alone, so a
+  still person in front of a textured or dark background (edges on both
+  sides, or on neither) is kept.
 - **Split bodies.** Clothes matching the background split a person into
   pieces; sizeable pieces close to the largest are joined into one box.
 """
@@ -45,6 +56,13 @@ _SPREAD = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
 # Grey-level change between consecutive frames that counts as motion (above sensor noise).
 _MOTION_LEVEL = 12
 _JOIN = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
+# Frames without change after which foreground counts as still (a ghost candidate).
+_STILL_FRAMES = 6
+# A gradient this strong is an edge: a step of about _MOTION_LEVEL grey levels.
+_EDGE_LEVEL = 2 * _MOTION_LEVEL
+# A ghost's outline: most of it an edge in the background only, almost none in the frame only.
+_GHOST_OUTLINE = 0.6
+_OBJECT_OUTLINE = 0.05
 
 
 @dataclass(frozen=True)
@@ -122,7 +140,8 @@ class Foreground:
             # Most of the picture "moved": the light changed or the camera moved, not a person.
             self.relearn(grey)
             return ForegroundResult(None, relearnt=True)
-        moving = cv2.bitwise_and(binary, recent)
+        present = self._drop_ghosts(np.asarray(binary, dtype=np.uint8), normalised)
+        moving = cv2.bitwise_and(present, recent)
         blob = _largest_blob(np.asarray(moving, dtype=np.uint8), self.min_blob_area)
         return ForegroundResult(blob, relearnt=False)
 
@@ -139,6 +158,42 @@ class Foreground:
         recent = np.where(self._since_motion < self.motion_memory_frames, 255, 0).astype(np.uint8)
         # Plain clothes change only at their edges: spread motion over the body.
         return np.asarray(cv2.dilate(recent, _SPREAD), dtype=np.uint8)
+
+    def _drop_ghosts(self, binary: Frame, normalised: Frame) -> Frame:
+        """`binary` without ghosts: still regions whose outline is in the background only.
+
+        Someone in view when the background was learnt leaves a ghost where they
+        were, and it touches the real person as they move off. The still part of
+        the foreground is split off (pixels unchanged for `_STILL_FRAMES`; a moving
+        person is never wholly still) and each still region's outline is checked:
+        an object present now has its edges in the frame, a ghost has them in the
+        background model only (the frame shows plain scenery there).
+        """
+        if self._since_motion is None:
+            return binary
+        still = np.where(self._since_motion >= _STILL_FRAMES, binary, 0).astype(np.uint8)
+        still = np.asarray(cv2.morphologyEx(still, cv2.MORPH_OPEN, _KERNEL), dtype=np.uint8)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(still, connectivity=8)
+        if count <= 1:
+            return binary
+        # Pieces of a ghost (head, torso) matter; specks of noise do not.
+        min_area = self.min_blob_area * binary.size * 0.25
+        sizeable = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= min_area]
+        if not sizeable:
+            return binary
+        frame_edges = _edges(normalised)
+        background_edges = _edges(np.asarray(self._model.getBackgroundImage(), dtype=np.uint8))
+        out = binary.copy()
+        for label in sizeable:
+            x, y, w, h = (int(v) for v in stats[label, :4])
+            y0, x0 = max(y - 2, 0), max(x - 2, 0)
+            region = (labels[y0 : y + h + 2, x0 : x + w + 2] == label).astype(np.uint8)
+            outline = cv2.morphologyEx(region, cv2.MORPH_GRADIENT, _KERNEL) > 0
+            now = frame_edges[y0 : y + h + 2, x0 : x + w + 2][outline]
+            before = background_edges[y0 : y + h + 2, x0 : x + w + 2][outline]
+            if _is_ghost(now, before):
+                out[y0 : y + h + 2, x0 : x + w + 2][region > 0] = 0
+        return out
 
     def relearn(self, grey: Frame) -> None:
         """Forget the background: the current frame becomes the whole scene."""
@@ -169,6 +224,25 @@ class Foreground:
         small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
         grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
         return np.asarray(grey, dtype=np.uint8)
+
+
+def _is_ghost(now: npt.NDArray[np.float32], before: npt.NDArray[np.float32]) -> bool:
+    """Whether an outline's edges (gradients along it) are in the background, not the frame.
+
+    Only edge pixels clearly stronger on one side count (twice as strong and
+    an edge at all): a still person in front of a textured wall has both.
+    """
+    background_only = float(np.mean((before > 2 * now) & (before > _EDGE_LEVEL)))
+    frame_only = float(np.mean((now > 2 * before) & (now > _EDGE_LEVEL)))
+    return background_only >= _GHOST_OUTLINE and frame_only <= _OBJECT_OUTLINE
+
+
+def _edges(grey: Frame) -> npt.NDArray[np.float32]:
+    """Gradient magnitude, (|dx| + |dy|) / 2 of 3x3 Sobel: a step of d grey levels reads ~2d."""
+    dx = cv2.Sobel(grey, cv2.CV_16S, 1, 0, ksize=3)
+    dy = cv2.Sobel(grey, cv2.CV_16S, 0, 1, ksize=3)
+    magnitude = cv2.addWeighted(cv2.convertScaleAbs(dx), 0.5, cv2.convertScaleAbs(dy), 0.5, 0)
+    return np.asarray(magnitude, dtype=np.float32)
 
 
 def _largest_blob(binary: Frame, min_area: float) -> Blob | None:

@@ -39,6 +39,25 @@ def test_getting_up_after_a_fall_is_recovered() -> None:
     assert phases == [FallPhase.FALLING, FallPhase.DOWN, FallPhase.RECOVERED]
 
 
+def test_a_fall_next_to_the_ghost_of_where_the_person_stood_at_start_up_is_found() -> None:
+    # In view from the first frame, the person is learnt into the background: when
+    # they step aside, their ghost stays "foreground" and touches their blob, which
+    # would hold the blob's top up and hide the fall. Ghosts are told apart by their
+    # outline: its edges are in the background model, not in the frame.
+    steps = [
+        (0.01, 150.0, STANDING),
+        (1.5, 150.0, STANDING),
+        (0.5, 190.0, STANDING),  # a step aside: the ghost at 150 touches them
+        (0.3, 190.0, STANDING),
+        (0.4, 230.0, LYING),
+        (2.0, 230.0, LYING),
+    ]
+    lands_at_s = 0.01 + 1.5 + 0.5 + 0.3 + 0.4
+    events = run(scene(steps, empty_s=0.0))
+    assert [e.phase for e in events] == [FallPhase.FALLING, FallPhase.DOWN]
+    assert events[0].t - lands_at_s <= 0.5
+
+
 def test_lying_down_slowly_is_not_a_fall() -> None:
     assert run(scene(walk_in_then((3.0, 150.0, LYING), (3.0, 150.0, LYING)))) == []
 
