@@ -14,7 +14,13 @@ from collections.abc import Callable
 import sqlite_utils
 
 from fleet.protocol import Command, command_topic, encode
-from fleet.store.rentals import mark_wipe_sent, pending_wipes
+from fleet.store.rentals import (
+    get_rental,
+    mark_wipe_sent,
+    pending_wipes,
+    request_wipe,
+    return_rental,
+)
 
 log = logging.getLogger("fleet.wipes")
 
@@ -35,6 +41,36 @@ def send_wipe(
         return False
     mark_wipe_sent(db, robot_id, req_id, now)
     return True
+
+
+def return_and_wipe(
+    publish: Publish | None,
+    db: sqlite_utils.Database,
+    agency_id: int,
+    rental_id: int,
+    *,
+    user_id: int | None,
+    now: float,
+) -> bool:
+    """Take the robot back (committed first), then send it the wipe; False if pending."""
+    req_id = return_rental(db, agency_id, rental_id, user_id=user_id, now=now)
+    robot_id = get_rental(db, agency_id, rental_id).robot_id
+    return send_wipe(publish, db, robot_id, req_id, now)
+
+
+def wipe_again(
+    publish: Publish | None,
+    db: sqlite_utils.Database,
+    agency_id: int,
+    rental_id: int,
+    *,
+    user_id: int | None,
+    now: float,
+) -> bool:
+    """A new wipe command for a returned rental (the last one failed or went unanswered)."""
+    req_id = request_wipe(db, agency_id, rental_id, user_id=user_id, now=now)
+    robot_id = get_rental(db, agency_id, rental_id).robot_id
+    return send_wipe(publish, db, robot_id, req_id, now)
 
 
 def send_pending_wipes(publish: Publish, db: sqlite_utils.Database, now: float) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from fleet.store.rentals import RENTAL_STATUSES, get_rental, hand_over, list_rentals, return_rental
+from fleet.store.rentals import RENTAL_STATUSES, hand_over, list_rentals
 from fleet.store.residents import get_resident, list_residents
 from fleet.web.formatting import age_on, local_today
 from fleet.web.lookups import residents_by_id
@@ -13,7 +13,7 @@ from fleet.web.paging import PAGE_SIZE, page_number, pager, parse_id
 from fleet.web.render import redirect, render
 from fleet.web.routing import PageRoute
 from fleet.web.session import ManagerFormSession, Session, context_of
-from fleet.wipes import send_wipe
+from fleet.wipes import return_and_wipe
 
 router = APIRouter(route_class=PageRoute)
 
@@ -95,8 +95,6 @@ def take_back(request: Request, rental_id: str, session: ManagerFormSession) -> 
     context = context_of(request)
     db, agency, now = context.db(), session.agency_id, context.now()
     number = parse_id(rental_id)
-    req_id = return_rental(db, agency, number, user_id=session.user.id, now=now)
-    # As the API does: the wipe command goes out only after the return is committed;
-    # without a broker it stays pending and is sent on the next connection.
-    send_wipe(context.publish, db, get_rental(db, agency, number).robot_id, req_id, now)
+    # Without a broker the wipe stays pending and is sent on the next connection.
+    return_and_wipe(context.publish, db, agency, number, user_id=session.user.id, now=now)
     return redirect("/rentals")

@@ -26,7 +26,7 @@ from fleet.protocol import ID_PATTERN
 from fleet.store import rentals as store
 from fleet.store.accounts import User
 from fleet.store.rentals import RentalStatus, WipeStatus
-from fleet.wipes import send_wipe
+from fleet.wipes import return_and_wipe, wipe_again
 
 router = APIRouter(prefix="/rentals", tags=["rentals"], responses=SIGNED_IN)
 
@@ -160,12 +160,9 @@ def hand_over(rental_id: int, user: FleetManager, context: Context, db: Db) -> R
 )
 def return_rental(rental_id: int, user: FleetManager, context: Context, db: Db) -> RentalOut:
     with store_errors():
-        rental = store.get_rental(db, user.agency_id, rental_id)
-        req_id = store.return_rental(
-            db, user.agency_id, rental_id, user_id=user.id, now=context.now()
+        return_and_wipe(
+            context.publish, db, user.agency_id, rental_id, user_id=user.id, now=context.now()
         )
-    send_wipe(context.publish, db, rental.robot_id, req_id, context.now())
-    with store_errors():
         return _out(db, user, rental_id)
 
 
@@ -183,12 +180,9 @@ def cancel_rental(rental_id: int, user: RentalPlanner, context: Context, db: Db)
 )
 def request_wipe(rental_id: int, user: FleetManager, context: Context, db: Db) -> RentalOut:
     with store_errors():
-        rental = store.get_rental(db, user.agency_id, rental_id)
-        req_id = store.request_wipe(
-            db, user.agency_id, rental_id, user_id=user.id, now=context.now()
+        wipe_again(
+            context.publish, db, user.agency_id, rental_id, user_id=user.id, now=context.now()
         )
-    send_wipe(context.publish, db, rental.robot_id, req_id, context.now())
-    with store_errors():
         return _out(db, user, rental_id)
 
 
