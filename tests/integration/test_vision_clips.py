@@ -10,31 +10,23 @@ everyday activity.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.integration.test_cli import run
 
 
 def test_eval_prints_metrics_and_per_clip_results_as_json(clips: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "homecare",
-            "vision",
-            "eval",
-            "--clips",
-            str(clips),
-            "--labels",
-            str(clips / "labels.csv"),
-            "--crop",
-            "320,0,320,240",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
+    result = run(
+        "vision",
+        "eval",
+        "--clips",
+        str(clips),
+        "--labels",
+        str(clips / "labels.csv"),
+        "--crop",
+        "320,0,320,240",
+        "--json",
         timeout=300,
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -57,24 +49,16 @@ def test_eval_prints_metrics_and_per_clip_results_as_json(clips: Path) -> None:
 def test_eval_without_json_prints_a_table(clips: Path, tmp_path: Path) -> None:
     labels = tmp_path / "labels.csv"
     labels.write_text("clip,label\nfall-14-cam0.mp4,fall\nadl-01-cam0.mp4,no_fall\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "homecare",
-            "vision",
-            "eval",
-            "--clips",
-            str(clips),
-            "--labels",
-            str(labels),
-            "--crop",
-            "320,0,320,240",
-        ],
-        capture_output=True,
-        text=True,
+    result = run(
+        "vision",
+        "eval",
+        "--clips",
+        str(clips),
+        "--labels",
+        str(labels),
+        "--crop",
+        "320,0,320,240",
         timeout=120,
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "fall-14-cam0.mp4" in result.stdout and "sensitivity" in result.stdout
@@ -83,24 +67,16 @@ def test_eval_without_json_prints_a_table(clips: Path, tmp_path: Path) -> None:
 def test_a_crop_outside_the_frames_is_one_line_error(clips: Path, tmp_path: Path) -> None:
     labels = tmp_path / "labels.csv"
     labels.write_text("clip,label\nfall-14-cam0.mp4,fall\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "homecare",
-            "vision",
-            "eval",
-            "--clips",
-            str(clips),
-            "--labels",
-            str(labels),
-            "--crop",
-            "600,0,320,240",
-        ],
-        capture_output=True,
-        text=True,
+    result = run(
+        "vision",
+        "eval",
+        "--clips",
+        str(clips),
+        "--labels",
+        str(labels),
+        "--crop",
+        "600,0,320,240",
         timeout=120,
-        check=False,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: crop 600,0,320,240 lies outside")
