@@ -11,7 +11,7 @@ import sys
 import typer
 
 from homecare import __version__
-from homecare.cli import bag, config, demo, fleet, interfaces, robot, vision
+from homecare.cli import bag, config, demo, fleet, interfaces, models, nlu, robot, speech, vision
 from homecare.errors import HomecareError
 
 app = typer.Typer(
@@ -28,6 +28,9 @@ app.add_typer(bag.app, name="bag")
 app.add_typer(config.app, name="config")
 app.add_typer(fleet.app, name="fleet")
 app.add_typer(vision.app, name="vision")
+app.command("say")(speech.say)
+app.add_typer(nlu.app, name="nlu")
+app.add_typer(models.app, name="models")
 
 
 @app.command()

@@ -12,10 +12,13 @@ import importlib
 from robot.runtime.api import NodeFactory
 
 ROBOT_NODES: dict[str, str] = {
+    "asr": "robot.nodes.asr_node:AsrNode",
     "battery_monitor": "robot.nodes.battery_monitor_node:BatteryMonitorNode",
+    "dialog": "robot.nodes.dialog_node:DialogNode",
     "fall_detector": "robot.nodes.fall_detector_node:FallDetectorNode",
     "fleet_link": "robot.nodes.fleet_link_node:FleetLinkNode",
     "guardian": "robot.nodes.guardian_node:GuardianNode",
+    "tts": "robot.nodes.tts_node:TtsNode",
 }
 
 
