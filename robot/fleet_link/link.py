@@ -161,6 +161,10 @@ class FleetLink:
             return None
         if topic.channel == "cfg":
             protocol.config_topic(self.rid, topic.argument)  # validates the kind
+            if not inbound.payload:
+                # The fleet removed the retained config (the rental ended); the wipe
+                # command is what clears the robot's copy, so there is nothing to apply.
+                return None
             return ReceivedConfig(topic.argument, protocol.decode(DesiredConfig, inbound.payload))
         if topic.channel == "cmd":
             command = protocol.decode(Command, inbound.payload)

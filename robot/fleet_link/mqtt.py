@@ -107,6 +107,16 @@ class MqttConnection:
         info = self._client.publish(topic, payload, qos=qos, retain=retain)
         return info.rc == mqtt.MQTT_ERR_SUCCESS
 
+    def publish_tracked(
+        self, topic: str, payload: bytes, qos: int = 1
+    ) -> mqtt.MQTTMessageInfo | None:
+        """Hand a message to paho and return what tells when the broker acknowledged it
+        (`is_published()`: PUBACK for QoS 1); None when it was refused."""
+        if not self.connected.is_set():
+            return None
+        info = self._client.publish(topic, payload, qos=qos)
+        return info if info.rc == mqtt.MQTT_ERR_SUCCESS else None
+
     def publish_and_wait(self, topic: str, payload: bytes, timeout: float = 5.0) -> bool:
         """Publish QoS 1 retained and wait for the broker's acknowledgement (clean shutdown)."""
         if not self.connected.is_set():

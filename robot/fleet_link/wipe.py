@@ -12,6 +12,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from robot.fleet_link.events import EventOutbox
 from robot.fleet_link.outbox import AlertOutbox
 
 
@@ -32,12 +33,17 @@ class WipeReport:
         return text
 
 
-def wipe_resident_data(resident_dir: Path, outbox: AlertOutbox) -> WipeReport:
+def wipe_resident_data(
+    resident_dir: Path, outbox: AlertOutbox, events: EventOutbox | None = None
+) -> WipeReport:
+    """Delivered reminder outcomes go too; undelivered ones stay until the broker has them."""
     files = [path for path in resident_dir.rglob("*") if path.is_file()]
     if resident_dir.exists():
         shutil.rmtree(resident_dir)
     resident_dir.mkdir(parents=True, exist_ok=True)
     forgotten = outbox.forget_acknowledged()
+    if events is not None:
+        events.forget_delivered()
     return WipeReport(
         files_removed=len(files),
         alerts_forgotten=forgotten,

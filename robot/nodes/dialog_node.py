@@ -64,7 +64,12 @@ class DialogNode:
         )
 
     def on_say(self, request: Any) -> None:
-        self.dialog.on_said(request.text, request.lang, int(request.priority))
+        self.dialog.on_said(
+            request.text,
+            request.lang,
+            int(request.priority),
+            expects_answer=bool(request.expects_answer),
+        )
 
     def on_reminder_due(self, due: Any) -> None:
         self.dialog.on_reminder_due(due.occurrence_id, due.reminder_id)

@@ -11,6 +11,9 @@ Turn-taking rules:
   "do you need help?"), the guardian has the floor: every intent goes to it
   unchanged, and the dialog neither re-asks nor answers on its own (the
   guardian repeats its own question on "repeat").
+- **Answer floor.** A question marked `expects_answer` (an interview's) gets
+  the next utterance as an intent, unchanged, whatever it is ("1950",
+  "skip"); only "repeat" is still answered by the dialog.
 - **Confirmations.** Intents that change state (`reminder.create`,
   `appointment.book`, `call.request`) are held and published only after a
   "yes"; missing slots are asked for first. "help" is never held.
@@ -81,6 +84,9 @@ class DialogParams(BaseModel):
     )
     confirmation_timeout_s: float = Field(
         default=30.0, gt=0, description="An unanswered confirmation is dropped after this."
+    )
+    answer_floor_s: float = Field(
+        default=60.0, gt=0, description="How long a question marked expects_answer waits."
     )
     urgent_floor_s: float = Field(
         default=90.0, gt=0, description="After an urgent utterance, the guardian has the floor."
@@ -168,6 +174,7 @@ class DialogManager:
         self._reminder: _ReminderContext | None = None
         self._last_said: _LastSaid | None = None
         self._floor_until: float | None = None
+        self._answer_until: float | None = None
         self._reasks = _Reasks()
 
     # inputs
@@ -186,6 +193,11 @@ class DialogManager:
         heard = PublishIntent(name, slots, text, lang, confidence)
         if self.has_urgent_floor:
             return [heard]  # the guardian is asking: it gets every answer unchanged
+        if self._answer_until is not None and self.clock.monotonic() < self._answer_until:
+            if name == "repeat":
+                return [heard, self._repeat(lang)]
+            self._answer_until = None  # one answer per question: the asker asks again
+            return [heard]
         if name != "unknown":
             self._reasks.count = 0
         if self._pending is not None:
@@ -194,10 +206,12 @@ class DialogManager:
                 return handled
         return self._dispatch(self._in_reminder_context(heard))
 
-    def on_said(self, text: str, lang: str, priority: int) -> None:
+    def on_said(self, text: str, lang: str, priority: int, *, expects_answer: bool = False) -> None:
         """Anything the robot is about to say (every /speech/say, whoever asked)."""
         if text.strip():
             self._last_said = _LastSaid(text, lang or self.params.default_lang)
+        if expects_answer:
+            self._answer_until = self.clock.monotonic() + self.params.answer_floor_s
         if priority >= Priority.URGENT:
             self._floor_until = self.clock.monotonic() + self.params.urgent_floor_s
         elif priority == Priority.NORMAL:

@@ -205,3 +205,19 @@ def test_unsupported_intent_is_said_honestly(dialog: DialogManager) -> None:
 def test_english_answers(clock: ManualClock) -> None:
     dialog = DialogManager(DialogParams(timezone="Europe/London"), clock, parse, example)
     assert said(dialog.on_heard("который час", "en")) == ["It is 5:15 in the morning."]
+
+
+def test_an_interview_question_gets_the_next_answer_unchanged(
+    dialog: DialogManager, clock: ManualClock
+) -> None:
+    dialog.on_said("В каком году вы родились?", "ru", Priority.NORMAL, expects_answer=True)
+    assert said(dialog.on_heard("что", "ru")) == ["В каком году вы родились?"]
+    answer = dialog.on_heard("бла бла", "ru")  # "1950" is no intent: no re-ask, passed on
+    assert intents(answer) == ["unknown"] and said(answer) == []
+    assert len(said(dialog.on_heard("бла бла", "ru"))) == 1  # answered: normal rules again
+
+
+def test_an_interview_question_expires(dialog: DialogManager, clock: ManualClock) -> None:
+    dialog.on_said("В каком году вы родились?", "ru", Priority.NORMAL, expects_answer=True)
+    clock.advance(dialog.params.answer_floor_s)
+    assert len(said(dialog.on_heard("бла бла", "ru"))) == 1
