@@ -60,6 +60,18 @@ class ReminderSpec(BaseModel):
         return value.replace(microsecond=0)
 
     @model_validator(mode="after")
+    def _rrule_is_valid(self) -> ReminderSpec:
+        # Refused where the schedule is written (fleet API, .ics upload), not on the robot.
+        if self.rrule:
+            from reminders.recurrence import RecurrenceError, validate_rrule  # lazy: it imports us
+
+            try:
+                validate_rrule(self.rrule, self.start, ZoneInfo("UTC"))
+            except RecurrenceError as error:
+                raise ValueError(f"invalid {error}") from None
+        return self
+
+    @model_validator(mode="after")
     def _medication_names_medicine(self) -> ReminderSpec:
         if self.kind == "medication" and not self.medicine.strip():
             raise ValueError("a medication reminder must name its medicine")

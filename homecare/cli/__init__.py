@@ -11,7 +11,20 @@ import sys
 import typer
 
 from homecare import __version__
-from homecare.cli import bag, config, demo, fleet, interfaces, models, nlu, robot, speech, vision
+from homecare.cli import (
+    bag,
+    benefits,
+    config,
+    demo,
+    fleet,
+    interfaces,
+    models,
+    nlu,
+    reminders,
+    robot,
+    speech,
+    vision,
+)
 from homecare.errors import HomecareError
 
 app = typer.Typer(
@@ -31,6 +44,8 @@ app.add_typer(vision.app, name="vision")
 app.command("say")(speech.say)
 app.add_typer(nlu.app, name="nlu")
 app.add_typer(models.app, name="models")
+app.add_typer(benefits.app, name="benefits")
+app.add_typer(reminders.app, name="reminders")
 
 
 @app.command()

@@ -18,6 +18,7 @@ ROBOT_NODES: dict[str, str] = {
     "fall_detector": "robot.nodes.fall_detector_node:FallDetectorNode",
     "fleet_link": "robot.nodes.fleet_link_node:FleetLinkNode",
     "guardian": "robot.nodes.guardian_node:GuardianNode",
+    "reminders": "robot.nodes.reminders_node:RemindersNode",
     "tts": "robot.nodes.tts_node:TtsNode",
 }
 

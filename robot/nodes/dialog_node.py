@@ -40,6 +40,7 @@ class DialogNode:
         self.medicines: list[Medicine] = []
         self.parsers: dict[str, IntentParser] = {}
         self.dialog = DialogManager(self.params, rt.clock, self.parse, examples)
+        self.parse("", self.params.default_lang)  # load the templates now, not on the first word
         types = rt.types
         self.intents = rt.publisher("/dialog/intent", types.Intent, EVENTS)
         self.speech = rt.publisher("/speech/say", types.SayRequest, EVENTS)

@@ -33,9 +33,9 @@ LINES: dict[str, dict[Line, str]] = {
     "ru": {
         Line.TIME_NOW: "Сейчас {time}.",
         Line.DATE_TODAY: "Сегодня {date}.",
-        Line.NOT_UNDERSTOOD: "Простите, я не поняла. Скажите, например: «{example}».",
+        Line.NOT_UNDERSTOOD: "Простите, я не понял. Скажите, например: «{example}».",
         Line.NOT_UNDERSTOOD_AGAIN: (
-            "Я снова не поняла. Можно сказать, например: «{example}». "
+            "Я снова не понял. Можно сказать, например: «{example}». "
             "Если нужна помощь, скажите: помогите."
         ),
         Line.CONFIRM_REMINDER: "Напомнить вам в {time}: {what}? Скажите: да или нет.",
@@ -48,7 +48,7 @@ LINES: dict[str, dict[Line, str]] = {
         Line.UNKNOWN_MEDICINE: (
             "Я не знаю лекарства «{medicine}». Попросите вашего помощника добавить его."
         ),
-        Line.NOTHING_TO_REPEAT: "Я ещё ничего не говорила.",
+        Line.NOTHING_TO_REPEAT: "Я ещё ничего не говорил.",
         Line.REMINDER_NOT_YET: "Хорошо, я напомню ещё раз чуть позже.",
     },
     "en": {
