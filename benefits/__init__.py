@@ -7,6 +7,11 @@ parameters, shared rules and measures; `load_catalog` / `catalog_from_data` chec
 `parse_profile` checks what is known about a resident against the fixed fact vocabulary
 (`FACTS`). `check_all` / `check_measure` answer eligible / not_eligible / unknown with
 reasons and the missing facts; `questions_to_ask` says which facts to ask for first.
+A fact known only roughly (a birth year, an income band) is a `facts.Between`.
+
+The robot's voice: `benefits.interview` (the interview, the answer, booking and
+consent), `benefits.explain` (one measure), `benefits.answers` (reading spoken
+answers) and `benefits.speech` (the phrases).
 """
 
 from benefits.catalog import DEFAULT_CATALOG, Catalog, catalog_from_data, load_catalog

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from benefits import wording
 from benefits.catalog import Catalog
 from benefits.errors import ProfileError
-from benefits.facts import FACTS, FactValue, Profile, source_fact
+from benefits.facts import FACTS, Between, FactValue, Profile, source_fact
 from benefits.model import Agency, Measure, Parameter, ParameterValue
 from benefits.rules import AllOf, AnyOf, Criterion, Named, Not, Rule
 
@@ -147,6 +147,40 @@ def questions_to_ask(
     return ranked[:limit]
 
 
+def thresholds(catalog: Catalog, fact: str, profile: Profile, on: date) -> list[Decimal]:
+    """The values `fact` is compared with on a date (for this profile's region), sorted.
+
+    The interview makes its income bands around them, so that a band decides a
+    condition whenever it can.
+    """
+    found: set[Decimal] = set()
+    for measure_id, rule in catalog.rules.items():
+        if not catalog.measures[measure_id].in_force(on):
+            continue
+        for criterion in _criteria(rule):
+            if criterion.fact != fact:
+                continue
+            threshold, missing, problem = _threshold(criterion, profile, on, catalog)
+            if threshold is not None and not missing and problem is None:
+                values = (
+                    threshold.value if isinstance(threshold.value, tuple) else (threshold.value,)
+                )
+                found.update(Decimal(v) for v in values if isinstance(v, int | Decimal))
+    return sorted(found)
+
+
+def _criteria(rule: Rule) -> list[Criterion]:
+    match rule:
+        case Criterion():
+            return [rule]
+        case AllOf() | AnyOf():
+            return [item for part in rule.parts for item in _criteria(part)]
+        case Not():
+            return _criteria(rule.part)
+        case Named():
+            return _criteria(rule.rule)
+
+
 def evaluate(rule: Rule, profile: Profile, on: date, catalog: Catalog) -> Outcome:
     """The Kleene value of a rule for a profile on a date."""
     match rule:
@@ -201,6 +235,8 @@ def _criterion(rule: Criterion, profile: Profile, on: date, catalog: Catalog) ->
         return _open(rule, threshold, missing, problem)
     value = profile.value(rule.fact, on)
     holds = _holds(rule.op, value, threshold.value)
+    if holds is None:
+        return _straddles(rule, threshold, value)
     texts = {
         lang: wording.criterion_text(
             wording.condition(rule.fact, rule.op, getattr(threshold, lang), rule.value, lang),
@@ -212,6 +248,22 @@ def _criterion(rule: Criterion, profile: Profile, on: date, catalog: Catalog) ->
         for lang in wording.LANGS
     }
     return Outcome(holds, (), (Reason(holds, texts["ru"], texts["en"], rule.fact),))
+
+
+def _straddles(rule: Criterion, threshold: _Threshold, value: FactValue) -> Outcome:
+    """A range (a birth year, an income band) on both sides of the threshold: not known."""
+    texts = {
+        lang: wording.criterion_text(
+            wording.condition(rule.fact, rule.op, getattr(threshold, lang), rule.value, lang),
+            None,
+            wording.shown(rule.fact, value, lang),
+            wording.labels([source_fact(rule.fact)], lang),
+            lang,
+        )
+        for lang in wording.LANGS
+    }
+    reason = Reason(None, texts["ru"], texts["en"], rule.fact)
+    return Outcome(None, (source_fact(rule.fact),), (reason,))
 
 
 def _open(
@@ -306,7 +358,10 @@ _ORDERED: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _holds(op: str, value: FactValue, threshold: FactValue | tuple[FactValue, ...]) -> bool:
+def _holds(op: str, value: FactValue, threshold: FactValue | tuple[FactValue, ...]) -> bool | None:
+    """Whether the condition holds; None when a range of values lies on both sides."""
+    if isinstance(value, Between):
+        return _range_holds(op, value, threshold)
     if op == "is_null":
         return (value is None) is bool(threshold)
     if op == "contains":
@@ -318,8 +373,57 @@ def _holds(op: str, value: FactValue, threshold: FactValue | tuple[FactValue, ..
     return bool(_ORDERED[op](value, threshold))
 
 
+_OPPOSITE = {"lte": "gt", "gt": "lte", "lt": "gte", "gte": "lt", "eq": "ne", "ne": "eq"}
+
+
+def _range_holds(
+    op: str, value: Between, threshold: FactValue | tuple[FactValue, ...]
+) -> bool | None:
+    if op == "in":
+        assert isinstance(threshold, tuple)
+        if not any(_within(value, item) for item in threshold):
+            return False
+        return None  # a range is never exactly one listed value
+    if op not in _OPPOSITE:
+        return None
+    if _all_hold(op, value, threshold):
+        return True
+    if _all_hold(_OPPOSITE[op], value, threshold):
+        return False
+    return None
+
+
+def _all_hold(op: str, value: Between, threshold: Any) -> bool:
+    """Whether `op threshold` holds for every value of the range."""
+    low, high = value.low, value.high
+    if op == "lte":
+        return high is not None and high <= threshold
+    if op == "lt":
+        return high is not None and (
+            high < threshold or (high == threshold and not value.high_inclusive)
+        )
+    if op == "gte":
+        return low is not None and low >= threshold
+    if op == "gt":
+        return low is not None and (
+            low > threshold or (low == threshold and not value.low_inclusive)
+        )
+    if op == "ne":
+        return not _within(value, threshold)
+    return False  # eq: a range of more than one value is never all equal to one
+
+
+def _within(value: Between, item: Any) -> bool:
+    low, high = value.low, value.high
+    above = low is None or low < item or (value.low_inclusive and low == item)
+    below = high is None or item < high or (value.high_inclusive and item == high)
+    return bool(above and below)
+
+
 def _check_profile_date(profile: Profile, on: date) -> None:
     birth = profile.facts.get("birth_date")
+    if isinstance(birth, Between):
+        birth = birth.low
     if isinstance(birth, date) and birth > on:
         raise ProfileError(
             f"profile: birth_date: {birth.isoformat()} is after the check date {on.isoformat()}"

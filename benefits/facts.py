@@ -6,6 +6,12 @@ fact that no robot ever collects, and the interview knows what it may ask.
 A fact that is absent from a profile is *not known* (the resident has not said).
 `null` means the same, except for `disability_group`, where `null` is a known
 answer: no disability group.
+
+Some facts may be known only roughly, and are then kept as a `Between` (a range)
+rather than a made-up number: a birth date as `{"from": "1946-01-01", "to":
+"1946-12-31"}` (the resident said the year, or their age), an income as a band
+`{"min": 22000, "max": 23000}` (also `above` / `below` for open ends). The
+engine decides a condition on a range only when the whole range is on one side.
 """
 
 from __future__ import annotations
@@ -111,7 +117,23 @@ FACTS: dict[str, FactSpec] = {
 # Facts a profile may give (everything but the derived ones).
 INPUT_FACTS: tuple[str, ...] = tuple(name for name, spec in FACTS.items() if not spec.derived_from)
 
-FactValue = date | str | int | Decimal | bool | tuple[str, ...] | None
+Bound = date | Decimal | int
+
+
+@dataclass(frozen=True)
+class Between:
+    """A value known only to lie in a range; an end that is None is open.
+
+    `low_inclusive=False` means strictly above `low` ("more than 23 000").
+    """
+
+    low: Bound | None = None
+    high: Bound | None = None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+
+
+FactValue = date | str | int | Decimal | bool | tuple[str, ...] | Between | None
 
 
 def source_fact(name: str) -> str:
@@ -140,6 +162,8 @@ class Profile:
         """The value of a known fact on a date (`age` is computed); call `knows` first."""
         if fact == "age":
             birth = self.facts["birth_date"]
+            if isinstance(birth, Between):
+                return _age_range(birth, on)
             assert isinstance(birth, date)
             return age_on(birth, on)
         return self.facts[fact]
@@ -148,7 +172,9 @@ class Profile:
         """The profile as plain JSON-ready data (the inverse of `parse_profile`)."""
         out: dict[str, object] = {}
         for name, value in self.facts.items():
-            if isinstance(value, date):
+            if isinstance(value, Between):
+                out[name] = range_as_dict(value)
+            elif isinstance(value, date):
                 out[name] = value.isoformat()
             elif isinstance(value, Decimal):
                 out[name] = float(value)
@@ -157,6 +183,37 @@ class Profile:
             else:
                 out[name] = value
         return out
+
+
+def range_as_dict(value: Between) -> dict[str, object]:
+    """A range as profile JSON: {"from", "to"} for dates, {"min"|"above", "max"|"below"} else."""
+
+    def plain(bound: Bound) -> object:
+        if isinstance(bound, date):
+            return bound.isoformat()
+        return float(bound) if isinstance(bound, Decimal) else bound
+
+    out: dict[str, object] = {}
+    if isinstance(value.low, date) or isinstance(value.high, date):
+        if value.low is not None:
+            out["from"] = plain(value.low)
+        if value.high is not None:
+            out["to"] = plain(value.high)
+        return out
+    if value.low is not None:
+        out["min" if value.low_inclusive else "above"] = plain(value.low)
+    if value.high is not None:
+        out["max" if value.high_inclusive else "below"] = plain(value.high)
+    return out
+
+
+def _age_range(birth: Between, on: date) -> int | Between:
+    # The latest possible birth date gives the youngest age.
+    youngest = age_on(birth.high, on) if isinstance(birth.high, date) else 0
+    oldest = age_on(birth.low, on) if isinstance(birth.low, date) else None
+    if oldest == youngest:
+        return youngest
+    return Between(youngest, oldest)
 
 
 def parse_profile(data: object, on: date, where: str = "profile") -> Profile:
@@ -193,7 +250,14 @@ def check_fact_value(fact: str, raw: object, where: str) -> FactValue:
     return _check_value(FACTS[fact], raw, where, None)
 
 
-def _check_value(spec: FactSpec, raw: object, where: str, on: date | None) -> FactValue:
+def _check_value(  # noqa: PLR0911
+    spec: FactSpec, raw: object, where: str, on: date | None
+) -> FactValue:
+    if isinstance(raw, Mapping) and on is not None and spec.kind in ("date", "money"):
+        # Ranges are for what a person knows roughly; a rule's constant is always exact.
+        if spec.kind == "date":
+            return _check_date_range(raw, where, on)
+        return _check_money_band(raw, where)
     match spec.kind:
         case "date":
             return _check_date(raw, where, on)
@@ -228,6 +292,42 @@ def _check_date(raw: object, where: str, on: date | None) -> date:
     if value < OLDEST_BIRTH_DATE:
         raise ProfileError(f"{where}: {value.isoformat()} is before {OLDEST_BIRTH_DATE}")
     return value
+
+
+def _check_date_range(raw: Mapping[object, object], where: str, on: date) -> date | Between:
+    extra = sorted(str(key) for key in raw if key not in ("from", "to"))
+    if extra:
+        raise ProfileError(f"{where}: unexpected key {extra[0]!r} (a date range has from, to)")
+    if "from" not in raw or "to" not in raw:
+        raise ProfileError(f"{where}: a date range needs both from and to")
+    low = _check_date(raw["from"], f"{where}.from", on)
+    # The end of a birth year that is not over yet: nobody is born after today.
+    high = min(_check_date(raw["to"], f"{where}.to", None), on)
+    if high < low:
+        raise ProfileError(f"{where}: from {low.isoformat()} is after to {high.isoformat()}")
+    return low if low == high else Between(low, high)
+
+
+def _check_money_band(raw: Mapping[object, object], where: str) -> Decimal | Between:
+    extra = sorted(str(key) for key in raw if key not in ("min", "above", "max", "below"))
+    if extra:
+        raise ProfileError(
+            f"{where}: unexpected key {extra[0]!r} (a band has min or above, max or below)"
+        )
+    if ("min" in raw and "above" in raw) or ("max" in raw and "below" in raw):
+        raise ProfileError(f"{where}: give min or above, and max or below, not both")
+    if not raw:
+        raise ProfileError(f"{where}: an income band needs min, above, max or below")
+    low_key = "min" if "min" in raw else "above"
+    high_key = "max" if "max" in raw else "below"
+    low = _check_money(raw[low_key], f"{where}.{low_key}") if low_key in raw else None
+    high = _check_money(raw[high_key], f"{where}.{high_key}") if high_key in raw else None
+    if low is not None and high is not None:
+        if high < low or (high == low and (low_key, high_key) != ("min", "max")):
+            raise ProfileError(f"{where}: the band is empty ({low_key} {low}, {high_key} {high})")
+        if high == low:
+            return low
+    return Between(low, high, low_key == "min", high_key == "max")
 
 
 def _check_region(raw: object, where: str) -> str:

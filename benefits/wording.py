@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from benefits.facts import FACTS, FactValue
+from benefits.facts import FACTS, Between, FactValue
 from benefits.model import Text
 
 LANGS = ("ru", "en")
@@ -70,6 +70,8 @@ def number(value: Decimal, lang: str) -> str:
 def shown(fact: str, value: FactValue | tuple[FactValue, ...], lang: str) -> str:  # noqa: PLR0911
     """A fact's value as a person reads it."""
     kind = FACTS[fact].kind
+    if isinstance(value, Between):
+        return shown_range(fact, value, lang)
     if isinstance(value, tuple):
         if kind == "titles" and not value:
             return _pick(("нет", "none"), lang)
@@ -87,6 +89,28 @@ def shown(fact: str, value: FactValue | tuple[FactValue, ...], lang: str) -> str
     if kind == "age" and isinstance(value, int):
         return f"{value} " + _pick(("лет", "years"), lang)
     return str(value)
+
+
+def shown_range(fact: str, value: Between, lang: str) -> str:
+    """'born in 1946', 'from 22 000 to 23 000 rub', 'less than 22 000 rub', '79-80 years'."""
+    low, high = value.low, value.high
+    if isinstance(low, date) and isinstance(high, date):
+        if (low.month, low.day, high.month, high.day) == (1, 1, 12, 31) and low.year == high.year:
+            return _pick(("родились в {} году", "born in {}"), lang).format(low.year)
+        return f"{low.isoformat()} – {high.isoformat()}"
+    if FACTS[fact].kind == "age" and low is not None and high is not None:
+        return f"{low}–{high} " + _pick(("лет", "years"), lang)
+
+    def one(bound: object) -> str:
+        return shown(fact, bound, lang)  # type: ignore[arg-type]
+
+    if low is None and high is not None:
+        words = ("не больше", "at most") if value.high_inclusive else ("меньше", "less than")
+        return f"{_pick(words, lang)} {one(high)}"
+    if high is None and low is not None:
+        words = ("не меньше", "at least") if value.low_inclusive else ("больше", "more than")
+        return f"{_pick(words, lang)} {one(low)}"
+    return _pick(("от {} до {}", "from {} to {}"), lang).format(one(low), one(high))
 
 
 def condition(fact: str, op: str, threshold: str, flag: object, lang: str) -> str:
@@ -108,6 +132,15 @@ def criterion_text(
     """One line of a reason: the condition, the person's value, and whether it holds."""
     if holds is None:
         unknown = f"{condition_text} — " + _pick(("пока неизвестно", "not known yet"), lang)
+        if yours is not None:
+            # A range on both sides of the threshold: say what we have and what would decide.
+            your = _pick(("у вас", "yours"), lang)
+            more = _pick(("нужно точнее: ", "we need it more exactly: "), lang)
+            return (
+                f"{condition_text}; {your}: {yours} — "
+                + _pick(("пока неизвестно", "not known yet"), lang)
+                + (f" ({more}{needed})" if needed else "")
+            )
         if needed:
             unknown += " (" + _pick(("нужно знать: ", "we need: "), lang) + f"{needed})"
         return unknown

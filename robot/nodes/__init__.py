@@ -14,6 +14,7 @@ from robot.runtime.api import NodeFactory
 ROBOT_NODES: dict[str, str] = {
     "asr": "robot.nodes.asr_node:AsrNode",
     "battery_monitor": "robot.nodes.battery_monitor_node:BatteryMonitorNode",
+    "benefits": "robot.nodes.benefits_node:BenefitsNode",
     "dialog": "robot.nodes.dialog_node:DialogNode",
     "fall_detector": "robot.nodes.fall_detector_node:FallDetectorNode",
     "fleet_link": "robot.nodes.fleet_link_node:FleetLinkNode",

@@ -14,8 +14,12 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from benefits import Catalog, catalog_from_data
+from benefits.errors import BenefitsError
+from benefits.explain import benefit_names
 from homecare.settings import get_settings
 from reminders.model import Medicine, ReminderSchedule
+from robot.nodes.benefits_node import local_catalog
 from robot.runtime import EVENTS, LATCHED, Runtime, load_params
 from robot.runtime.stamps import header, new_id
 from speech.dialog import Action, DialogManager, DialogParams, PublishIntent, Say
@@ -38,6 +42,8 @@ class DialogNode:
             update={"default_lang": lang, "timezone": params.timezone or robot.timezone}
         )
         self.medicines: list[Medicine] = []
+        # Benefit names for the NLU ("расскажи про ЕДВ"): the robot's copy of the catalog.
+        self.benefit_catalog: Catalog = local_catalog()
         self.parsers: dict[str, IntentParser] = {}
         self.dialog = DialogManager(self.params, rt.clock, self.parse, examples)
         self.parse("", self.params.default_lang)  # load the templates now, not on the first word
@@ -54,7 +60,11 @@ class DialogNode:
     def parse(self, text: str, lang: str) -> ParsedIntent:
         parser = self.parsers.get(lang)
         if parser is None:
-            parser = self.parsers[lang] = IntentParser(lang, medicines=self.medicines)
+            parser = self.parsers[lang] = IntentParser(
+                lang,
+                medicines=self.medicines,
+                benefits=benefit_names(self.benefit_catalog, lang),
+            )
         return parser.parse(text, now=self.rt.clock.now(), timezone=self.params.timezone)
 
     def on_heard(self, utterance: Any) -> None:
@@ -79,6 +89,9 @@ class DialogNode:
         self.dialog.on_reminder_closed(outcome.occurrence_id)
 
     def on_config(self, update: Any) -> None:
+        if update.kind == "benefits":
+            self.on_benefits_config(update.json)
+            return
         if update.kind != "reminders":
             return
         try:
@@ -89,6 +102,18 @@ class DialogNode:
             return
         self.medicines = list(schedule.medicines)
         self.parsers.clear()  # rebuilt with the new medicine names on the next utterance
+
+    def on_benefits_config(self, data_json: str) -> None:
+        try:
+            data = json.loads(data_json)
+            if not isinstance(data, dict) or "catalog" not in data:
+                return  # a wipe ({}) keeps the catalog: it is the agency's, not the resident's
+            self.benefit_catalog = catalog_from_data(data["catalog"], "cfg/benefits")
+        except (ValueError, BenefitsError) as error:
+            # The benefits node reports the bad catalog; the dialog keeps the names it had.
+            self.rt.log.warning("dialog ignores a bad benefits config", problem=str(error)[:200])
+            return
+        self.parsers.clear()
 
     def tick(self) -> None:
         self.perform(self.dialog.tick())

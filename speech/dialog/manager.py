@@ -101,12 +101,7 @@ class DialogParams(BaseModel):
     repeat_rate_scale: float = Field(default=0.8, gt=0.3, le=1.0)
     reask_examples: tuple[str, ...] = ("time.now", "reminder.list", "help.emergency")
     unsupported_intents: list[str] = Field(
-        default_factory=lambda: [
-            "benefits.query",
-            "benefits.explain",
-            "appointment.book",
-            "call.request",
-        ],
+        default_factory=lambda: ["appointment.book", "call.request"],
         description="Intents no node handles yet: the robot says so instead of going silent.",
     )
 

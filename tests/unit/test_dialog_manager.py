@@ -196,7 +196,9 @@ def test_snooze_names_the_occurrence_being_asked_about(dialog: DialogManager) ->
     assert actions[0].slots == {"duration_s": 600, "occurrence_id": "med-1@x"}
 
 
-def test_unsupported_intent_is_said_honestly(dialog: DialogManager) -> None:
+def test_unsupported_intent_is_said_honestly(clock: ManualClock) -> None:
+    params = DialogParams(unsupported_intents=["benefits.query"])
+    dialog = DialogManager(params, clock, parse, example)
     actions = dialog.on_heard("какие мне льготы положены", "ru")
     assert intents(actions) == []
     assert said(actions) == ["Простите, этого я пока не умею."]
