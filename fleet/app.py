@@ -14,9 +14,11 @@ from fleet.api.limits import BodySizeLimit
 from fleet.api.routers import (
     audit,
     auth,
+    benefits,
     escalation,
     incidents,
     metrics,
+    reminders,
     rentals,
     residents,
     robots,
@@ -42,8 +44,8 @@ def create_app(context: FleetContext) -> FastAPI:
     )
     app.state.context = context
     for module in (
-        auth, users, robots, residents, rentals, telemetry, incidents, escalation, metrics,
-        audit,
+        auth, users, robots, residents, reminders, benefits, rentals, telemetry, incidents,
+        escalation, metrics, audit,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web.router)

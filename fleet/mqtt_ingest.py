@@ -16,16 +16,17 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 import paho.mqtt.client as mqtt
 import sqlite_utils
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from fleet import protocol
+from benefits.model import ID_PATTERN as BENEFITS_ID_PATTERN
+from fleet import config_sync, protocol
 from fleet.bad_payloads import BadPayloadLog
 from fleet.protocol import (
     CommandResult,
@@ -36,15 +37,23 @@ from fleet.protocol import (
     RobotTopic,
     Telemetry,
 )
+from fleet.store import benefits as benefits_store
 from fleet.store import record_alert, record_state, record_telemetry
+from fleet.store.common import InvalidChangeError
 from fleet.store.ingest import record_event
+from fleet.store.reminders import record_outcome
 from fleet.store.rentals import confirm_wipe
 from homecare.clock import Clock
 from homecare.errors import ConfigError
+from reminders.model import ReminderOutcomeEvent
 
 log = logging.getLogger("fleet.ingest")
 
 Handler = Callable[[RobotTopic, bytes], None]
+REMINDER_OUTCOME = "reminder.outcome"
+BENEFITS_PROFILE = "benefits.profile"
+APPOINTMENT_REQUEST = "appointment.request"
+BENEFITS_EVENTS = frozenset({BENEFITS_PROFILE, "benefits.profile_deleted", APPOINTMENT_REQUEST})
 
 
 class FleetIngest:
@@ -262,8 +271,47 @@ class FleetIngest:
         )
 
     def _event(self, topic: RobotTopic, payload: bytes) -> None:
-        record_event(self.db, topic.rid, protocol.decode(RobotEvent, payload), self._now())
+        event = protocol.decode(RobotEvent, payload)
+        if event.type in BENEFITS_EVENTS:
+            self._benefits_event(topic.rid, event)
+            return
+        if event.type == REMINDER_OUTCOME:
+            # Kept once per event_id, linked to the resident: a QoS 1 repeat is no news.
+            stored = record_outcome(self.db, topic.rid, decode_reminder_outcome(event), self._now())
+            self.counters["reminder_outcomes" if stored.created else "reminder_duplicates"] += 1
+            if stored.created and stored.resident_id is None:
+                self.counters["reminder_outcomes_without_rental"] += 1
+            return
+        record_event(self.db, topic.rid, event, self._now())
         self.counters["events"] += 1
+
+    def _benefits_event(self, rid: str, event: RobotEvent) -> None:
+        """A resident's benefits profile (said with consent, or deleted by them) or their
+        request for an appointment; each kept once per event_id."""
+        now = self._now()
+        try:
+            if event.type == APPOINTMENT_REQUEST:
+                request = _checked(AppointmentRequestEvent, event)
+                outcome, _ = benefits_store.record_appointment_request(
+                    self.db, rid, request.event_id, benefits_agency_id=request.agency_id,
+                    measure_ids=request.measure_ids, note=request.note, ts=request.ts, now=now,
+                )  # fmt: skip
+            else:
+                facts = None
+                if event.type == BENEFITS_PROFILE:
+                    facts = _checked(BenefitsProfileEvent, event).facts
+                base = _checked(BenefitsEvent, event)
+                outcome, _ = benefits_store.record_voice_profile(
+                    self.db, rid, base.event_id, facts, ts=base.ts, now=now
+                )
+        except InvalidChangeError as error:  # a fact the vocabulary refuses
+            raise ProtocolError(f"{event.type}: {error}") from None
+        # e.g. benefits_profile_stored, appointment_request_duplicate, ..._no_rental
+        self.counters[f"{event.type.replace('.', '_')}_{outcome}"] += 1
+        if outcome == "stored" and event.type != APPOINTMENT_REQUEST:
+            # The robot's retained copy follows (it also carries the resident record's facts).
+            config_sync.sync_robots(self.publish, self.is_connected, self.db, [rid], now,
+                                    kinds=(config_sync.BENEFITS,))  # fmt: skip
 
     def _command_result(self, topic: RobotTopic, payload: bytes) -> None:
         result = protocol.decode(CommandResult, payload)
@@ -312,6 +360,57 @@ def _decode_telemetry(payload: bytes) -> Telemetry:
         except (orjson.JSONDecodeError, ValidationError):
             pass
     return protocol.decode(Telemetry, payload)
+
+
+def decode_reminder_outcome(event: RobotEvent) -> ReminderOutcomeEvent:
+    """A `reminder.outcome` event checked against its own contract (`reminders.model`)."""
+    try:
+        outcome = ReminderOutcomeEvent.model_validate(event.model_dump())
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "payload"
+        raise ProtocolError(f"ReminderOutcomeEvent.{where}: {first['msg']}") from None
+    if outcome.due.tzinfo is None:
+        raise ProtocolError("ReminderOutcomeEvent.due: needs an offset (aware ISO 8601 time)")
+    return outcome
+
+
+class BenefitsEvent(BaseModel):
+    """`benefits.profile_deleted`, and what every benefits event carries."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    ts: float
+    event_id: str = Field(min_length=1, max_length=200)
+
+
+class BenefitsProfileEvent(BenefitsEvent):
+    """`benefits.profile`: facts the resident said, sent only with their consent."""
+
+    facts: dict[str, Any]
+    consent: Literal[True] = Field(description="The resident agreed to keep these facts.")
+
+
+class AppointmentRequestEvent(BenefitsEvent):
+    """`appointment.request`: the resident asked to be booked at an agency of the catalog."""
+
+    agency_id: str = Field(pattern=BENEFITS_ID_PATTERN, max_length=100)
+    measure_ids: list[Annotated[str, Field(pattern=BENEFITS_ID_PATTERN, max_length=100)]] = Field(
+        default_factory=list, max_length=30
+    )
+    note: str = Field(default="", max_length=1000)
+
+
+EventModel = TypeVar("EventModel", bound=BenefitsEvent)
+
+
+def _checked(model: type[EventModel], event: RobotEvent) -> EventModel:
+    try:
+        return model.model_validate(event.model_dump())
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "payload"
+        raise ProtocolError(f"{event.type}: {where}: {first['msg']}") from None
 
 
 def _topic_text(message: mqtt.MQTTMessage) -> str:

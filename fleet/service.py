@@ -17,6 +17,7 @@ import uvicorn
 
 from fleet.app import create_app
 from fleet.broker import EmbeddedBroker
+from fleet.config_sync import ConfigPublisher
 from fleet.context import FleetContext
 from fleet.escalation_runner import escalation_task
 from fleet.mqtt_ingest import FleetIngest
@@ -34,6 +35,9 @@ log = logging.getLogger("fleet.service")
 SERVICE_MQTT_USERNAME = "homecare-fleet"
 SUBSCRIBE_TIMEOUT_S = 10.0
 WIPE_RESEND_PERIOD_S = 60.0
+# Configuration (reminders, benefits) changed without a broker, or robots handed over
+# elsewhere, goes out this soon; a run with nothing to send is a few small queries.
+CONFIG_SYNC_PERIOD_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class FleetService:
         self._retention: PeriodicTask | None = None
         self._wipes: PeriodicTask | None = None
         self._escalation: PeriodicTask | None = None
+        self._config: PeriodicTask | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -119,10 +124,10 @@ class FleetService:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-        for task in (self._retention, self._wipes, self._escalation):
+        for task in (self._retention, self._wipes, self._escalation, self._config):
             if task is not None:
                 task.stop()
-        self._retention = self._wipes = self._escalation = None
+        self._retention = self._wipes = self._escalation = self._config = None
         if self._ingest is not None:
             self._ingest.stop()
             self._ingest = None
@@ -191,6 +196,15 @@ class FleetService:
             counters=context.ingest_counters,
         )  # fmt: skip
         self._wipes.start()
+        publisher = ConfigPublisher(
+            ingest.publish, ingest.is_connected, connect_database(self.settings.db_path),
+            context.now,
+        )  # fmt: skip
+        self._config = PeriodicTask(
+            "config_sync", self.clock, CONFIG_SYNC_PERIOD_S, publisher.run,
+            poll_s=1.0, counters=context.ingest_counters,
+        )  # fmt: skip
+        self._config.start()
         # Escalation needs no broker: incidents already stored still page people.
         self._escalation = escalation_task(
             connect_database(self.settings.db_path), self.clock, self.settings,

@@ -77,7 +77,9 @@ def record_alert(
 
 
 def record_event(db: sqlite_utils.Database, robot_id: str, event: RobotEvent, now: float) -> int:
-    """Keep one event (reminder outcome, rating, device news) with its robot; returns its id.
+    """Keep one event (rating, device news) with its robot; returns its id.
+
+    Reminder outcomes are not kept here but, once each, by `fleet.store.reminders`.
 
     Events are QoS 1 and few (a handful a day per robot), so each is its own write.
     """

@@ -151,4 +151,70 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        7,
+        "reminders: residents' schedules, outcomes from the robots, what each robot was sent",
+        """
+        CREATE TABLE reminder_schedules (
+            resident_id INTEGER PRIMARY KEY REFERENCES residents(id),
+            agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            version INTEGER NOT NULL, schedule TEXT NOT NULL,
+            updated_at REAL NOT NULL, updated_by INTEGER REFERENCES users(id)
+        );
+        CREATE TABLE reminder_outcomes (
+            id INTEGER PRIMARY KEY, robot_id TEXT NOT NULL, event_id TEXT NOT NULL,
+            agency_id INTEGER, resident_id INTEGER, rental_id INTEGER,
+            reminder_id TEXT NOT NULL, occurrence_id TEXT NOT NULL, kind TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '', medicine TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL CHECK (outcome IN ('taken', 'snoozed', 'missed')),
+            due TEXT NOT NULL, due_ts REAL NOT NULL, ts REAL NOT NULL,
+            prompts INTEGER NOT NULL DEFAULT 1, reason TEXT NOT NULL DEFAULT '',
+            received_at REAL NOT NULL,
+            UNIQUE (robot_id, event_id)
+        );
+        CREATE INDEX reminder_outcomes_resident ON reminder_outcomes (resident_id, due_ts);
+        CREATE TABLE reminder_publications (
+            robot_id TEXT PRIMARY KEY, resident_id INTEGER NOT NULL, version INTEGER NOT NULL,
+            published_at REAL NOT NULL
+        );
+        """,
+    ),
+    (
+        8,
+        "benefits: agencies' catalogs, residents' profiles, appointment requests, config sent",
+        """
+        CREATE TABLE benefit_catalogs (
+            agency_id INTEGER PRIMARY KEY REFERENCES agencies(id),
+            version INTEGER NOT NULL, document TEXT NOT NULL,
+            updated_at REAL NOT NULL, updated_by INTEGER REFERENCES users(id)
+        );
+        CREATE TABLE benefit_profiles (
+            resident_id INTEGER PRIMARY KEY REFERENCES residents(id),
+            agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            facts TEXT NOT NULL, source TEXT NOT NULL CHECK (source IN ('voice', 'staff')),
+            version INTEGER NOT NULL, updated_at REAL NOT NULL,
+            updated_by INTEGER REFERENCES users(id), robot_id TEXT
+        );
+        CREATE TABLE benefit_sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        CREATE TABLE benefit_profile_events (
+            robot_id TEXT NOT NULL, event_id TEXT NOT NULL, received_at REAL NOT NULL,
+            PRIMARY KEY (robot_id, event_id)
+        );
+        CREATE TABLE benefit_appointment_requests (
+            id INTEGER PRIMARY KEY, robot_id TEXT NOT NULL, event_id TEXT NOT NULL,
+            agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            resident_id INTEGER NOT NULL REFERENCES residents(id), rental_id INTEGER,
+            benefits_agency_id TEXT NOT NULL, measure_ids TEXT NOT NULL DEFAULT '[]',
+            note TEXT NOT NULL DEFAULT '', ts REAL NOT NULL, received_at REAL NOT NULL,
+            done_at REAL, done_by INTEGER REFERENCES users(id),
+            UNIQUE (robot_id, event_id)
+        );
+        CREATE INDEX benefit_requests_resident
+            ON benefit_appointment_requests (agency_id, resident_id, id);
+        CREATE TABLE config_publications (
+            robot_id TEXT NOT NULL, kind TEXT NOT NULL, stamp TEXT, version INTEGER NOT NULL,
+            published_at REAL NOT NULL, PRIMARY KEY (robot_id, kind)
+        );
+        """,
+    ),
 ]

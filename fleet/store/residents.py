@@ -157,6 +157,14 @@ def erase_resident(
             " updated_at = ?, erased_at = ? WHERE agency_id = ? AND id = ?",
             [*_columns(_ERASED), now, now, agency_id, resident_id],
         )
+        # Schedules and outcomes name medicines, benefits profiles and appointment requests
+        # hold what the person told about themselves: they go with the person.
+        for table in ("reminder_schedules", "reminder_outcomes", "benefit_profiles",
+                      "benefit_appointment_requests"):  # fmt: skip
+            db.execute(
+                f"DELETE FROM {table} WHERE agency_id = ? AND resident_id = ?",
+                (agency_id, resident_id),
+            )
         erased = audit.diff(_values(current), _ERASED)
         _audit(db, agency_id, resident_id, "erase", erased, user_id=user_id, now=now)
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from fleet.store.rentals import RENTAL_STATUSES, hand_over, list_rentals
+from fleet.config_sync import sync_one_robot
+from fleet.context import FleetContext
+from fleet.store.rentals import RENTAL_STATUSES, get_rental, hand_over, list_rentals
 from fleet.store.residents import get_resident, list_residents
+from fleet.web.benefit_pages import resident_summary
+from fleet.web.benefit_pages import words as benefit_words
 from fleet.web.formatting import age_on, local_today
+from fleet.web.i18n import choose_lang
 from fleet.web.lookups import residents_by_id
 from fleet.web.paging import PAGE_SIZE, page_number, pager, parse_id
+from fleet.web.reminder_pages import words as reminder_words
 from fleet.web.render import redirect, render
 from fleet.web.routing import PageRoute
 from fleet.web.session import ManagerFormSession, Session, context_of
@@ -51,6 +57,9 @@ def resident_page(request: Request, resident_id: str, session: Session) -> Respo
         "resident": resident,
         "rentals": list_rentals(db, agency, resident_id=resident.id, limit=50).items,
         "age": age_on(resident.birth_date, local_today(context.now())),
+        "reminders_link": reminder_words(choose_lang(request), "reminders_link"),
+        "benefits_link": benefit_words(choose_lang(request), "benefits_link"),
+        "benefits_summary": resident_summary(context, agency, resident.id, choose_lang(request)),
     }
     return render(request, "resident.html", values, session=session)
 
@@ -80,13 +89,9 @@ def rentals_page(request: Request, session: Session, status: str = "", page: str
 @router.post("/rentals/{rental_id}/handover")
 def handover(request: Request, rental_id: str, session: ManagerFormSession) -> Response:
     context = context_of(request)
-    hand_over(
-        context.db(),
-        session.agency_id,
-        parse_id(rental_id),
-        user_id=session.user.id,
-        now=context.now(),
-    )
+    db, number = context.db(), parse_id(rental_id)
+    hand_over(db, session.agency_id, number, user_id=session.user.id, now=context.now())
+    _sync_config(context, get_rental(db, session.agency_id, number).robot_id)
     return redirect("/rentals")
 
 
@@ -97,4 +102,10 @@ def take_back(request: Request, rental_id: str, session: ManagerFormSession) -> 
     number = parse_id(rental_id)
     # Without a broker the wipe stays pending and is sent on the next connection.
     return_and_wipe(context.publish, db, agency, number, user_id=session.user.id, now=now)
+    _sync_config(context, get_rental(db, agency, number).robot_id)
     return redirect("/rentals")
+
+
+def _sync_config(context: FleetContext, robot_id: str) -> None:
+    """The robot gets its new resident's configuration (or the broker forgets the last one's)."""
+    sync_one_robot(context.publish, context.mqtt_connected, context.db(), robot_id, context.now())

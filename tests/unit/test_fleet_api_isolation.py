@@ -24,6 +24,7 @@ from fleet.store.residents import create_resident, get_resident
 from fleet.store.robots import create_robot, get_robot
 from fleet.store.staff import add_user
 from tests.fleet_api import Fleet, password_hash
+from tests.unit.test_fleet_api_benefits import make_benefit_objects
 
 API = "/api/v1"
 _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
@@ -35,10 +36,14 @@ _PARAMS = {
     "rental_id": "rental",
     "incident_id": "incident",
     "user_id": "user",
+    "measure_id": "measure",
+    "benefits_agency_id": "benefits_agency",
+    "parameter_id": "parameter",
 }
 # Ids that exist in no agency, to compare "another agency's" with "missing".
 _MISSING = {"robot": "r-missing000", "resident": "987654", "rental": "987654",
-            "incident": "987654", "user": "987654"}  # fmt: skip
+            "incident": "987654", "user": "987654", "measure": "test.missing",
+            "benefits_agency": "test.missing", "parameter": "test.missing"}  # fmt: skip
 # A request body the schema-derived sample cannot make valid: (method, path) -> body.
 _BODIES: dict[tuple[str, str], dict[str, Any]] = {
     # A chain needs one step (the schema's sample would send none).
@@ -103,6 +108,7 @@ def _make_objects(fleet: Fleet, agency_id: int) -> dict[str, str]:
         "resident": str(resident_id),
         "rental": str(rental_id),
         "incident": str(incident_id),
+        **make_benefit_objects(db, agency_id, now),
     }
 
 

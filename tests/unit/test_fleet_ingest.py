@@ -94,10 +94,10 @@ def test_counters_can_be_the_callers(db: sqlite_utils.Database) -> None:
 
 
 def test_events_are_kept_with_their_robot(ingest: FleetIngest, db: sqlite_utils.Database) -> None:
-    event = {"type": "reminder.outcome", "ts": NOW - 5, "reminder_id": "r7", "outcome": "taken"}
+    event = {"type": "dialog.usage", "ts": NOW - 5, "reminder_id": "r7", "outcome": "taken"}
     deliver(ingest, "hc/v1/r/r1/event", event)
     row = db.execute("SELECT robot_id, type, ts, received_at, data FROM robot_events").fetchone()
-    assert row[:4] == ("r1", "reminder.outcome", NOW - 5, NOW)
+    assert row[:4] == ("r1", "dialog.usage", NOW - 5, NOW)
     assert json.loads(row[4]) == {"reminder_id": "r7", "outcome": "taken"}
     assert ingest.counters["events"] == 1
 

@@ -22,7 +22,9 @@ from fleet.api.schemas import (
     page_fields,
     store_errors,
 )
+from fleet.context import FleetContext
 from fleet.protocol import ID_PATTERN
+from fleet.reminder_sync import sync_one_robot
 from fleet.store import rentals as store
 from fleet.store.accounts import User
 from fleet.store.rentals import RentalStatus, WipeStatus
@@ -148,7 +150,9 @@ def update_rental(
 def hand_over(rental_id: int, user: FleetManager, context: Context, db: Db) -> RentalOut:
     with store_errors():
         store.hand_over(db, user.agency_id, rental_id, user_id=user.id, now=context.now())
-        return _out(db, user, rental_id)
+        rental = _out(db, user, rental_id)
+    _sync_reminders(context, db, rental)
+    return rental
 
 
 @router.post(
@@ -163,7 +167,9 @@ def return_rental(rental_id: int, user: FleetManager, context: Context, db: Db) 
         return_and_wipe(
             context.publish, db, user.agency_id, rental_id, user_id=user.id, now=context.now()
         )
-        return _out(db, user, rental_id)
+        rental = _out(db, user, rental_id)
+    _sync_reminders(context, db, rental)
+    return rental
 
 
 @router.post("/{rental_id}/cancel", summary="Cancel a planned rental", responses=LIFECYCLE)
@@ -184,6 +190,12 @@ def request_wipe(rental_id: int, user: FleetManager, context: Context, db: Db) -
             context.publish, db, user.agency_id, rental_id, user_id=user.id, now=context.now()
         )
         return _out(db, user, rental_id)
+
+
+def _sync_reminders(context: FleetContext, db: sqlite_utils.Database, rental: RentalOut) -> None:
+    """The robot gets its new resident's schedule at once (or the broker forgets the last one's);
+    without a broker the service's periodic sync does it."""
+    sync_one_robot(context.publish, context.mqtt_connected, db, rental.robot_id, context.now())
 
 
 def _out(db: sqlite_utils.Database, user: User, rental_id: int) -> RentalOut:
