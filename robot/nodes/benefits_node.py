@@ -36,7 +36,7 @@ from benefits.interview import (
 )
 from homecare.settings import get_settings
 from robot.nodes.guardian_node import parse_slots
-from robot.runtime import EVENTS, LATCHED, Runtime, load_params
+from robot.runtime import CONFIG, EVENTS, Runtime, load_params
 from robot.runtime.stamps import header, new_id
 
 CONFIG_KIND = "benefits"
@@ -76,7 +76,7 @@ class BenefitsNode:
         types = rt.types
         self.speech = rt.publisher("/speech/say", types.SayRequest, EVENTS)
         self.events = rt.publisher("/fleet/event", types.FleetEvent, EVENTS)
-        rt.subscribe("/fleet/config", types.ConfigUpdate, self.on_config, LATCHED)
+        rt.subscribe("/fleet/config", types.ConfigUpdate, self.on_config, CONFIG)
         rt.subscribe("/dialog/intent", types.Intent, self.on_intent, EVENTS)
         rt.subscribe("/speech/say", types.SayRequest, self.on_say, EVENTS)
         rt.timer(self.params.tick_period_s, self.tick)

@@ -20,7 +20,7 @@ from benefits.explain import benefit_names
 from homecare.settings import get_settings
 from reminders.model import Medicine, ReminderSchedule
 from robot.nodes.benefits_node import local_catalog
-from robot.runtime import EVENTS, LATCHED, Runtime, load_params
+from robot.runtime import CONFIG, EVENTS, Runtime, load_params
 from robot.runtime.stamps import header, new_id
 from speech.dialog import Action, DialogManager, DialogParams, PublishIntent, Say
 from speech.nlu import IntentParser, ParsedIntent, examples
@@ -54,7 +54,7 @@ class DialogNode:
         rt.subscribe("/speech/say", types.SayRequest, self.on_say, EVENTS)
         rt.subscribe("/reminders/due", types.ReminderDue, self.on_reminder_due, EVENTS)
         rt.subscribe("/reminders/outcome", types.ReminderOutcome, self.on_outcome, EVENTS)
-        rt.subscribe("/fleet/config", types.ConfigUpdate, self.on_config, LATCHED)
+        rt.subscribe("/fleet/config", types.ConfigUpdate, self.on_config, CONFIG)
         rt.timer(self.params.tick_period_s, self.tick)
 
     def parse(self, text: str, lang: str) -> ParsedIntent:

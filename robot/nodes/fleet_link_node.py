@@ -30,7 +30,7 @@ from robot.fleet_link.mqtt import BrokerUrl, MqttConnection, Will, parse_broker_
 from robot.fleet_link.outbox import AlertOutbox
 from robot.fleet_link.system_stats import read_system_stats
 from robot.fleet_link.wipe import wipe_resident_data
-from robot.runtime import EVENTS, LATCHED, Runtime, load_params
+from robot.runtime import CONFIG, EVENTS, LATCHED, Runtime, load_params
 from robot.runtime.stamps import header, new_id, to_datetime
 
 log = logging.getLogger("robot.fleet_link")
@@ -78,7 +78,7 @@ class FleetLinkNode:
         self.bad_outcomes = 0
         self._birth_due = threading.Event()
         self.connection.add_on_connect(self._on_connect)
-        self.config = rt.publisher("/fleet/config", rt.types.ConfigUpdate, LATCHED)
+        self.config = rt.publisher("/fleet/config", rt.types.ConfigUpdate, CONFIG)
         self.link_state = rt.publisher("/fleet/link", rt.types.FleetLinkState, LATCHED)
         self._last_link_state: tuple[bool, int] | None = None
         self.speech = rt.publisher("/speech/say", rt.types.SayRequest, EVENTS)

@@ -35,7 +35,7 @@ from reminders.model import ReminderKind, ReminderSchedule
 from reminders.phrases import SUPPORTED_LANGUAGES
 from reminders.store import SqliteReminderStore
 from robot.nodes.guardian_node import parse_slots
-from robot.runtime import EVENTS, LATCHED, Runtime, load_params
+from robot.runtime import CONFIG, EVENTS, Runtime, load_params
 from robot.runtime.stamps import header, new_id, time_message
 
 CONFIG_KIND = "reminders"
@@ -71,7 +71,7 @@ class RemindersNode:
         if p.schedule_file:
             self.engine.load(read_schedule_file(Path(p.schedule_file), p.default_timezone))
             rt.log.info("reminders schedule loaded", source="file", path=p.schedule_file)
-        rt.subscribe("/fleet/config", types.ConfigUpdate, self.on_config, LATCHED)
+        rt.subscribe("/fleet/config", types.ConfigUpdate, self.on_config, CONFIG)
         rt.subscribe("/dialog/intent", types.Intent, self.on_intent, EVENTS)
         rt.timer(p.tick_period_s, self.tick)
 

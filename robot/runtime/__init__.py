@@ -18,9 +18,19 @@ from robot.runtime.api import (
 from robot.runtime.local import LocalRuntime
 from robot.runtime.message_types import MessageTypes, load_message_types
 from robot.runtime.params import load_params
-from robot.runtime.qos import DEFAULT, EVENTS, LATCHED, SENSOR_DATA, Durability, QoS, Reliability
+from robot.runtime.qos import (
+    CONFIG,
+    DEFAULT,
+    EVENTS,
+    LATCHED,
+    SENSOR_DATA,
+    Durability,
+    QoS,
+    Reliability,
+)
 
 __all__ = [
+    "CONFIG",
     "DEFAULT",
     "EVENTS",
     "LATCHED",

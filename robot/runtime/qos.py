@@ -54,5 +54,8 @@ def incompatibility(offered: QoS, requested: QoS) -> str | None:
 DEFAULT = QoS()
 SENSOR_DATA = QoS(depth=5, reliability=Reliability.BEST_EFFORT)
 LATCHED = QoS(depth=1, durability=Durability.TRANSIENT_LOCAL)
+# /fleet/config carries one latched message per kind (reminders, benefits, ...): a depth of
+# one would let the next kind push the last out before a busy or late subscriber read it.
+CONFIG = QoS(depth=32, durability=Durability.TRANSIENT_LOCAL)
 # Alerts and events that must not be dropped while a subscriber is busy.
 EVENTS = QoS(depth=100)
