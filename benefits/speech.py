@@ -70,7 +70,7 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Shall I ask the social worker to book you an appointment with {agency}? Say: yes or no.",
     ),
     "booking_sent": (
-        "Хорошо. Я передала просьбу. Социальный работник свяжется с вами.",
+        "Хорошо. Я передал просьбу. Социальный работник свяжется с вами.",
         "All right. I have passed on your request. The social worker will contact you.",
     ),
     "booking_declined": ("Хорошо, записывать не буду.", "All right, no appointment."),
@@ -78,7 +78,7 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Сохранить ваши ответы, чтобы не спрашивать снова? Скажите: да или нет.",
         "Shall I save your answers so I do not ask again? Say: yes or no.",
     ),
-    "saved": ("Хорошо, я сохранила ответы.", "All right, I have saved your answers."),
+    "saved": ("Хорошо, я сохранил ответы.", "All right, I have saved your answers."),
     "not_saved": ("Хорошо, не сохраняю.", "All right, I will not save them."),
     "finish": (
         "Чтобы узнать подробнее об одной мере, скажите, например: расскажи про {example}.",
@@ -199,10 +199,10 @@ FACT_WORDS: dict[str, tuple[str, str]] = {
     "disability_group": ("группа инвалидности", "your disability group"),
     "disabled_child": ("инвалидность у ребёнка", "a child's disability"),
     "per_capita_income_rub": ("доход на человека", "income per person"),
-    "receives_insurance_pension": ("какую пенсию вы получаете", "which pension you get"),
+    "receives_insurance_pension": ("пенсия за годы работы", "a pension from years of work"),
     "titles": ("звание ветерана труда", "the veteran of labour title"),
-    "needs_help_at_home": ("нужна ли помощь дома", "whether you need help at home"),
-    "has_ipra": ("программа реабилитации", "the rehabilitation programme"),
+    "needs_help_at_home": ("нужна помощь дома", "help needed at home"),
+    "has_ipra": ("есть программа реабилитации", "a rehabilitation programme"),
     "receives_edv": ("получаете ли вы ЕДВ", "whether you get the EDV"),
 }
 

@@ -47,7 +47,8 @@ class DemoFleet:
         self.password = secrets.token_urlsafe(15)
         self._service: Any = None
 
-    def start(self) -> tuple[DemoLogin, DemoRobot]:
+    def start(self, reminders: dict[str, Any] | None = None) -> tuple[DemoLogin, DemoRobot]:
+        """`reminders`: the resident's schedule, set through the API (so the robot gets it)."""
         from fleet.service import FleetService
         from fleet.setup import init_fleet
 
@@ -78,14 +79,14 @@ class DemoFleet:
         self._service = service
         service.serve_in_background()
         login = DemoLogin(service.url, DEMO_ADMIN_EMAIL, self.password)
-        return login, self._provision(service)
+        return login, self._provision(service, reminders)
 
     def stop(self) -> None:
         if self._service is not None:
             self._service.stop()
             self._service = None
 
-    def _provision(self, service: Any) -> DemoRobot:
+    def _provision(self, service: Any, reminders: dict[str, Any] | None) -> DemoRobot:
         api = _Api(service.url)
         api.sign_in(DEMO_ADMIN_EMAIL, self.password)
         robot = api.post("/robots", {"serial": "HC-DEMO-0001", "model": "homecare-sim"})
@@ -99,6 +100,8 @@ class DemoFleet:
                 "disability_group": 2,
             },
         )
+        if reminders is not None:
+            api.put(f"/residents/{resident['id']}/reminders", reminders)
         rental = api.post(
             "/rentals",
             {"robot_id": robot["id"], "resident_id": resident["id"], "starts_on": _today()},
@@ -126,8 +129,13 @@ class _Api:
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._send(path, json.dumps(body).encode(), "application/json")
 
-    def _send(self, path: str, data: bytes, content_type: str) -> dict[str, Any]:
-        request = urllib.request.Request(self.base + path, data=data, method="POST")
+    def put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._send(path, json.dumps(body).encode(), "application/json", method="PUT")
+
+    def _send(
+        self, path: str, data: bytes, content_type: str, method: str = "POST"
+    ) -> dict[str, Any]:
+        request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("Content-Type", content_type)
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
@@ -137,7 +145,7 @@ class _Api:
         except urllib.error.HTTPError as error:
             detail = error.read().decode(errors="replace")[:300]
             raise HomecareError(
-                f"demo fleet: POST {path} answered {error.code}: {detail}"
+                f"demo fleet: {method} {path} answered {error.code}: {detail}"
             ) from None
         return answer
 

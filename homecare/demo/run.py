@@ -6,7 +6,9 @@ this stays the one command that shows the whole system.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,22 +71,79 @@ def camera_parameters(options: DemoOptions) -> dict[str, dict[str, Any]]:
     }  # fmt: skip
 
 
+STORY_LINES = {
+    # (simulated seconds after 08:00, what the resident says)
+    "ru": [
+        (60.0, "Который час?"),
+        (130.0, "Говори помедленнее, пожалуйста"),
+        (330.0, "Да, выпила"),
+        (2400.0, "Какие льготы мне положены?"),
+        (2430.0, "да"),
+        (2460.0, "да"),
+        (2490.0, "да"),
+        (2520.0, "нет"),
+        (2550.0, "да"),
+        (2580.0, "да"),
+        (2610.0, "да"),
+    ],
+    "en": [
+        (60.0, "What time is it?"),
+        (130.0, "Please speak more slowly"),
+        (330.0, "Yes, I took it"),
+    ],
+}
+
+
 def story_parameters(lang: str) -> dict[str, dict[str, Any]]:
-    """What happens in the demo's simulated home (initial conditions and the resident's lines)."""
-    lines = {
-        "ru": ["Доброе утро!", "Который час?", "Спасибо, хорошо."],
-        "en": ["Good morning!", "What time is it?", "Thank you, I'm fine."],
-    }[lang]
+    """What happens in the demo's simulated home (initial conditions and the resident's lines).
+
+    The morning pill at 08:05 is acknowledged; the vitamin at 08:20 is not (the
+    resident says nothing), so it is re-prompted and reported missed at 08:35.
+    """
     return {
         # The battery starts nearly low, so the low-battery path shows within seconds.
         "battery_sim": {"initial_pct": 20.5, "dock_below_pct": 20.0, "travel_to_dock_s": 120.0},
         "resident_speech": {
-            "lines": [
-                {"at_s": 5.0, "text": lines[0], "lang": lang},
-                {"at_s": 60.0, "text": lines[1], "lang": lang},
-                {"at_s": 300.0, "text": lines[2], "lang": lang},
-            ]
+            "lines": [{"at_s": at, "text": text, "lang": lang} for at, text in STORY_LINES[lang]]
         },
+    }
+
+
+def demo_schedule(lang: str, morning: datetime, timezone: str) -> dict[str, Any]:
+    """The resident's medication (a `ReminderSchedule`): a pill at 08:05 and a vitamin at 08:20."""
+    day = morning.date().isoformat()
+    ru = lang == "ru"
+    pill, vitamin = ("эналаприл", "витамин D") if ru else ("enalapril", "vitamin D")
+    return {
+        "timezone": timezone,
+        "medicines": [
+            {"name": pill, "aliases": ["от давления"] if ru else ["blood pressure pill"],
+             "dose": "1 таблетка" if ru else "one tablet"},
+            {"name": vitamin, "dose": "2 капсулы" if ru else "two capsules"},
+        ],
+        "reminders": [
+            {"id": "pill-morning", "kind": "medication",
+             "title": "Таблетка от давления" if ru else "Blood pressure pill",
+             "medicine": pill, "dose": "1 таблетка" if ru else "one tablet",
+             "start": f"{day}T08:05:00", "rrule": "FREQ=DAILY"},
+            {"id": "vitamin-d", "kind": "medication", "title": "Витамин D" if ru else "Vitamin D",
+             "medicine": vitamin, "dose": "2 капсулы" if ru else "two capsules",
+             "start": f"{day}T08:20:00", "rrule": "FREQ=DAILY"},
+        ],
+    }  # fmt: skip
+
+
+def speech_parameters(options: DemoOptions, folder: Path) -> dict[str, dict[str, Any]]:
+    """The robot's voice goes to WAV files (no speaker needed); its state stays in `folder`."""
+    speech_dir = (options.record or folder) / "speech"
+    return {
+        "tts": {
+            "output": "wav",
+            "wav_dir": str(speech_dir),
+            "profile_path": str(folder / "voice_profile.json"),
+        },
+        "reminders": {"store_path": str(folder / "reminders.db")},
+        "benefits": {"state_file": str(folder / "benefits.json")},
     }
 
 
@@ -94,14 +153,22 @@ def run_demo(settings: Settings, options: DemoOptions, console: Console) -> Demo
     if options.duration_s is not None and options.duration_s <= 0:
         raise UsageError(f"--duration must be positive, got {options.duration_s}")
     zone = local_zone(settings.robot.timezone)
-    clock = AcceleratedClock(options.speed, start=local_morning(zone, SystemClock()), paused=True)
-    overrides = story_parameters(settings.robot.language) | camera_parameters(options)
-    demo_fleet = DemoFleet(settings, settings.data_dir / "demo", settings.robot.language)
+    morning = local_morning(zone, SystemClock())
+    clock = AcceleratedClock(options.speed, start=morning, paused=True)
+    lang = settings.robot.language
+    folder = settings.data_dir / "demo"
+    schedule = demo_schedule(lang, morning, settings.robot.timezone)
+    overrides = (
+        story_parameters(lang) | camera_parameters(options) | speech_parameters(options, folder)
+    )
+    demo_fleet = DemoFleet(settings, folder, lang)
     login: DemoLogin | None = None
     robot_nodes = dict(ROBOT_NODES)
+    if not speech_model_installed(lang):
+        del robot_nodes["asr"]  # the simulated resident speaks text on /speech/heard instead
     try:
         if options.fleet:
-            login, robot = demo_fleet.start()
+            login, robot = demo_fleet.start(reminders=schedule)
             overrides["fleet_link"] = {
                 "robot_id": robot.id,
                 "broker_url": robot.broker_url,
@@ -109,6 +176,7 @@ def run_demo(settings: Settings, options: DemoOptions, console: Console) -> Demo
             }
         else:
             del robot_nodes["fleet_link"]
+            overrides["reminders"]["schedule_file"] = str(write_fresh_schedule(folder, schedule))
         return _run(
             settings,
             options,
@@ -120,6 +188,30 @@ def run_demo(settings: Settings, options: DemoOptions, console: Console) -> Demo
         )
     finally:
         demo_fleet.stop()
+
+
+def speech_model_installed(lang: str) -> bool:
+    """With a vosk model for the language (and a microphone) you can talk to the demo robot."""
+    from speech.asr.errors import AsrError
+    from speech.asr.models import model_path
+
+    try:
+        model_path(lang)
+    except AsrError:
+        return False
+    return True
+
+
+def write_fresh_schedule(folder: Path, schedule: dict[str, Any]) -> Path:
+    """Without a fleet, the robot reads its schedule from a file (and starts with no history)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stale_files = ("reminders.db", "reminders.db-wal", "reminders.db-shm", "voice_profile.json",
+                   "benefits.json")  # fmt: skip
+    for stale in stale_files:
+        (folder / stale).unlink(missing_ok=True)
+    path = folder / "schedule.json"
+    path.write_text(json.dumps(schedule, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
 
 
 def _run(

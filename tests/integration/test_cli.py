@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import wave
 from pathlib import Path
 from typing import Any
 
@@ -126,8 +127,9 @@ def test_interfaces_list_names_the_project_types() -> None:
 
 
 def test_demo_runs_a_fleet_whose_dashboard_shows_the_robot_and_its_alert(tmp_path: Path) -> None:
+    """Also the demo's medication story: a pill taken at 08:05, a vitamin missed at 08:35."""
     process = subprocess.Popen(
-        [*HOMECARE, "demo", "--headless", "--duration", "30"],
+        [*HOMECARE, "demo", "--headless", "--duration", "40"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -160,10 +162,29 @@ def test_demo_runs_a_fleet_whose_dashboard_shows_the_robot_and_its_alert(tmp_pat
         assert (incident["kind"], incident["robot_id"]) == ("low_battery", shown["id"])
         page = client.get("/login")
         assert page.status_code == 200 and "<form" in page.text
+
+        resident = client.get("/api/v1/residents").json()["items"][0]["id"]
+
+        def adherence() -> dict[str, Any]:
+            answer = client.get(f"/api/v1/residents/{resident}/adherence", params={"days": 2})
+            counts: dict[str, Any] = answer.json()["total"]
+            return counts
+
+        wait_until(
+            lambda: adherence()["missed"] == 1, timeout=40, what="the vitamin reported missed"
+        )
+        assert adherence()["taken"] == 1
+        kinds = {item["kind"] for item in client.get("/api/v1/incidents").json()["items"]}
+        assert "missed_medication" in kinds
     finally:
-        _, stderr = process.communicate(timeout=90)
+        stdout, stderr = process.communicate(timeout=90)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
+    assert "pill-morning: taken" in stdout and "vitamin-d: missed" in stdout
+    speech = sorted((Path(os.environ["HOMECARE_DATA_DIR"]) / "demo" / "speech").glob("*.wav"))
+    assert len(speech) >= 5  # time, low battery, two reminders, re-prompts, ...
+    with wave.open(str(speech[0])) as first:
+        assert first.getnframes() > first.getframerate() // 2  # at least half a second of speech
 
 
 def dashboard_login(process: subprocess.Popen[str]) -> dict[str, str]:
