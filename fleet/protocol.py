@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 TOPIC_ROOT = "hc/v1"
 FLEET_STATE_TOPIC = f"{TOPIC_ROOT}/svc/fleet/state"
 MAX_PAYLOAD_BYTES = 64 * 1024
+# Desired configuration (cfg/{kind}) is larger: a benefits catalog alone is some 35 KB.
+MAX_CONFIG_BYTES = 1024 * 1024
 # Robot ids, alert ids and request ids travel inside topic names: keep them to safe characters.
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 _ID = re.compile(ID_PATTERN)
@@ -201,11 +203,13 @@ def encode(message: Message) -> bytes:
     return message.model_dump_json(exclude_none=True).encode("utf-8")
 
 
-def decode(model: type[Payload], payload: bytes | str) -> Payload:
+def decode(
+    model: type[Payload], payload: bytes | str, *, limit: int = MAX_PAYLOAD_BYTES
+) -> Payload:
     """Parse and validate one payload; a `ProtocolError` names what was wrong."""
     raw = payload.encode("utf-8") if isinstance(payload, str) else payload
-    if len(raw) > MAX_PAYLOAD_BYTES:
-        raise ProtocolError(f"payload of {len(raw)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    if len(raw) > limit:
+        raise ProtocolError(f"payload of {len(raw)} bytes exceeds {limit}")
     try:
         document = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

@@ -28,7 +28,7 @@ import sqlite_utils
 
 from benefits import Catalog, CatalogError, ProfileError, catalog_from_data, load_catalog
 from benefits.facts import RU_REGIONS, Profile, parse_profile
-from fleet.protocol import MAX_PAYLOAD_BYTES
+from fleet.protocol import MAX_CONFIG_BYTES
 from fleet.store import audit
 from fleet.store.common import (
     ConflictError,
@@ -45,8 +45,8 @@ SINGULAR: dict[Section, str] = {
     "agencies": "benefits agency",
     "parameters": "parameter",
 }
-# The robot's decoder refuses messages over MAX_PAYLOAD_BYTES; keep room for the profile.
-MAX_CATALOG_BYTES = MAX_PAYLOAD_BYTES - 8 * 1024
+# The robot's decoder refuses configuration over MAX_CONFIG_BYTES; keep room for the profile.
+MAX_CATALOG_BYTES = MAX_CONFIG_BYTES - 64 * 1024
 HISTORY_ACTION_PREFIX = "benefits."
 
 

@@ -165,7 +165,10 @@ class FleetLink:
                 # The fleet removed the retained config (the rental ended); the wipe
                 # command is what clears the robot's copy, so there is nothing to apply.
                 return None
-            return ReceivedConfig(topic.argument, protocol.decode(DesiredConfig, inbound.payload))
+            return ReceivedConfig(
+                topic.argument,
+                protocol.decode(DesiredConfig, inbound.payload, limit=protocol.MAX_CONFIG_BYTES),
+            )
         if topic.channel == "cmd":
             command = protocol.decode(Command, inbound.payload)
             if command.req_id != topic.argument:

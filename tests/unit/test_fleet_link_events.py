@@ -246,3 +246,19 @@ def test_fleet_events_from_other_nodes_are_kept_and_bad_ones_refused(
     assert wire["facts"] == {"disability_group": 2} and wire["consent"] is True
     assert node.bad_outcomes == 3
     assert runtime.callback_errors == {}
+
+
+def test_a_large_configuration_is_accepted_and_a_huge_one_refused(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    connection = PlainConnection()
+    link = FleetLink("r1", connection, AlertOutbox(tmp_path / "outbox.db", clock), clock, "t")
+    topic = protocol.config_topic("r1", "benefits")
+    catalog = {"measures": ["x" * 1000] * 200}  # some 200 KB: far over an event's limit
+    config = protocol.DesiredConfig(version=4, data=catalog, ts=1.0)
+    connection.inbox.put(Inbound(topic, protocol.encode(config)))
+    [received] = link.pump()
+    assert (received.kind, received.config.version) == ("benefits", 4)
+    huge = {"measures": ["x" * 1000] * 1100}
+    connection.inbox.put(Inbound(topic, protocol.encode(config.model_copy(update={"data": huge}))))
+    assert link.pump() == [] and link.bad_payloads == 1
