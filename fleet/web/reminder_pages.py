@@ -9,10 +9,13 @@ beside the page that uses them.
 from __future__ import annotations
 
 import math
+import secrets
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from pydantic import BaseModel, Field, ValidationError
 from starlette.responses import Response
 
 from fleet.api.routers.reminders import REMINDER_EDITORS, keep_aliases, save_schedule
@@ -33,11 +36,18 @@ from fleet.web.routing import PageRoute
 from fleet.web.session import FormSession, Session, WebSession, context_of
 from homecare.errors import HomecareError
 from reminders import ics
-from reminders.model import ReminderSchedule
+from reminders.model import ReminderKind, ReminderSchedule, ReminderSpec
 
 router = APIRouter(route_class=PageRoute)
 
 PERIODS = (7, 30, 90)
+# What the add form offers, as RRULE values; anything else comes as an .ics file or by API.
+REPEATS = {
+    "once": "",
+    "daily": "FREQ=DAILY",
+    "weekly": "FREQ=WEEKLY",
+    "8h": "FREQ=HOURLY;INTERVAL=8",
+}
 DEFAULT_DAYS = 30
 MAX_UPLOAD_BYTES = 512 * 1024
 COLORS = {"taken": "#2e7d32", "snoozed": "#b26a00", "missed": "#c62828"}
@@ -91,6 +101,18 @@ WORDS: dict[Lang, dict[str, str]] = {
         "no_outcomes": "За этот период робот не сообщал об исходах напоминаний.",
         "ratio_note": "Доля принятых = принято / (принято + пропущено); отложенное ещё не итог.",
         "reminders_link": "Напоминания и приём лекарств",
+        "add_title": "Добавить напоминание",
+        "title_field": "Что напомнить (так робот и скажет)",
+        "dose": "Доза",
+        "date": "С какого дня",
+        "time": "Во сколько",
+        "repeat": "Повторять",
+        "repeat_once": "один раз",
+        "repeat_daily": "каждый день",
+        "repeat_weekly": "каждую неделю в этот день",
+        "repeat_8h": "каждые 8 часов",
+        "add": "Добавить",
+        "bad_date": "Дата и время: укажите день и время, например 24.11.2026 и 08:00.",
     },
     "en": {
         "title": "Reminders",
@@ -140,6 +162,18 @@ WORDS: dict[Lang, dict[str, str]] = {
         "no_outcomes": "The robot reported no reminder outcomes in this period.",
         "ratio_note": "Taken ratio = taken / (taken + missed); a snooze is not an outcome yet.",
         "reminders_link": "Reminders and adherence",
+        "add_title": "Add a reminder",
+        "title_field": "What to remind of (the robot says this)",
+        "dose": "Dose",
+        "date": "From which day",
+        "time": "At what time",
+        "repeat": "Repeat",
+        "repeat_once": "once",
+        "repeat_daily": "every day",
+        "repeat_weekly": "every week on that day",
+        "repeat_8h": "every 8 hours",
+        "add": "Add",
+        "bad_date": "Date and time: give a day and a time, e.g. 2026-11-24 and 08:00.",
     },
 }
 
@@ -283,6 +317,49 @@ def upload_page(
     return redirect(f"/residents/{number}/reminders?saved={stored.version}")
 
 
+@router.post("/residents/{resident_id}/reminders/add")
+def add_reminder(
+    request: Request,
+    resident_id: str,
+    session: FormSession,
+    form: Annotated[AddReminderForm, Form()],
+) -> Response:
+    """One new reminder, added to the schedule (the robot gets it at once)."""
+    context = context_of(request)
+    lang = choose_lang(request)
+    number = parse_id(resident_id)
+    resident = get_resident(context.db(), session.agency_id, number)
+    if session.user.role not in REMINDER_EDITORS:
+        raise ForbiddenError()
+    try:
+        start = datetime.fromisoformat(f"{form.date}T{form.time}")
+    except ValueError:
+        return _refused(request, context, session, resident, [words(lang, "bad_date")])
+    current = get_schedule(context.db(), session.agency_id, number).schedule
+    fields = {
+        "id": f"{form.kind}-{secrets.token_hex(4)}",
+        "kind": form.kind,
+        "title": form.title.strip(),
+        "medicine": form.medicine.strip(),
+        "dose": form.dose.strip(),
+        "start": start,
+        "rrule": REPEATS.get(form.repeat, ""),
+    }
+    try:
+        reminder = ReminderSpec.model_validate(fields)
+        schedule = current.model_copy(update={"reminders": [*current.reminders, reminder]})
+        stored = save_schedule(context, context.db(), session.user, number, schedule)
+    except ValidationError as error:
+        messages = [
+            f"{'.'.join(map(str, e['loc'])) or 'reminder'}: {e['msg']}" for e in error.errors()
+        ]
+        return _refused(request, context, session, resident, messages)
+    except InvalidScheduleError as error:
+        messages = [_problem_text(schedule, p.loc, p.msg) for p in error.problems]
+        return _refused(request, context, session, resident, messages)
+    return redirect(f"/residents/{number}/reminders?saved={stored.version}")
+
+
 @router.post("/residents/{resident_id}/reminders/{reminder_id}/{action}")
 def change_reminder(
     request: Request, resident_id: str, reminder_id: str, action: str, session: FormSession
@@ -312,6 +389,21 @@ def change_reminder(
         messages = [_problem_text(schedule, p.loc, p.msg) for p in error.problems]
         return _refused(request, context, session, resident, messages)
     return redirect(f"/residents/{number}/reminders?saved={stored.version}")
+
+
+def _field_problem(loc: tuple[str | int, ...], msg: str) -> str:
+    return f"{'.'.join(map(str, loc)) or 'reminder'}: {msg.removeprefix('Value error, ')}"
+
+
+class AddReminderForm(BaseModel):
+    csrf: str = ""
+    kind: ReminderKind = "medication"
+    title: str = Field(default="", max_length=200)
+    medicine: str = Field(default="", max_length=100)
+    dose: str = Field(default="", max_length=100)
+    date: str = Field(default="", max_length=20)
+    time: str = Field(default="", max_length=10)
+    repeat: Literal["once", "daily", "weekly", "8h"] = "daily"
 
 
 def _schedule_from_file(

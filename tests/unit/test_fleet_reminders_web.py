@@ -110,3 +110,29 @@ def test_a_caregiver_pauses_resumes_and_removes_one_reminder(fleet: Fleet) -> No
     operator_csrf = sign_in(fleet, "operator@a.example")
     refused = fleet.client.post(f"{base}/doctor@1/resume", data={"csrf": operator_csrf})
     assert refused.status_code == 403
+
+
+def test_a_caregiver_adds_one_reminder_with_the_form(fleet: Fleet) -> None:
+    resident = add_resident(fleet)
+    csrf = sign_in(fleet, "caregiver@a.example")
+    assert 'id="reminder-add"' in fleet.client.get(f"/residents/{resident}/reminders").text
+    url = f"/residents/{resident}/reminders/add?lang=en"
+    form = {"csrf": csrf, "kind": "medication", "title": "Blood pressure pill",
+            "medicine": "enalapril", "dose": "1 tablet", "date": "2026-12-01", "time": "08:00",
+            "repeat": "daily"}  # fmt: skip
+    saved = fleet.client.post(url, data=form, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    [reminder] = get_schedule(fleet.context.db(), fleet.agency_a, resident).schedule.reminders
+    assert (reminder.medicine, reminder.rrule, reminder.start.isoformat()) == (
+        "enalapril", "FREQ=DAILY", "2026-12-01T08:00:00"
+    )  # fmt: skip
+    no_medicine = fleet.client.post(url, data={**form, "medicine": ""})
+    assert no_medicine.status_code == 422
+    assert "a medication reminder must name its medicine" in no_medicine.text
+    bad_time = fleet.client.post(url, data={**form, "time": "25:99"})
+    assert bad_time.status_code == 422 and "Date and time" in bad_time.text
+    past = fleet.client.post(url, data={**form, "date": "2020-01-01", "repeat": "once"})
+    assert past.status_code == 422 and "in the past" in past.text
+    assert len(get_schedule(fleet.context.db(), fleet.agency_a, resident).schedule.reminders) == 1
+    operator_csrf = sign_in(fleet, "operator@a.example")
+    assert fleet.client.post(url, data={**form, "csrf": operator_csrf}).status_code == 403
