@@ -30,7 +30,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     "ask_again": ("Хорошо, спрошу заново.", "All right, I will ask again."),
     "deleted": (
-        "Я удалила ваши ответы. Если захотите узнать о льготах, спросите меня снова.",
+        "Я удалил ваши ответы. Если захотите узнать о льготах, спросите меня снова.",
         "I have deleted your answers. Ask me about benefits again any time.",
     ),
     "cancelled": (
@@ -54,7 +54,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "check_item": ("{title} — решит {facts}", "{title}: it depends on {facts}"),
     "check_item_agency": ("{title} — уточните в ведомстве", "{title}: ask the agency"),
     "nothing": (
-        "По вашим ответам я не нашла подходящих мер поддержки.",
+        "По вашим ответам я не нашёл подходящих мер поддержки.",
         "From your answers I found no support measures that fit.",
     ),
     "where": ("Куда обращаться: {agency}.", "Where to go: {agency}."),
@@ -85,7 +85,7 @@ PHRASES: dict[str, tuple[str, str]] = {
         "To hear more about one measure, say for example: tell me about {example}.",
     ),
     "unknown_measure": (
-        "Я не нашла такую меру поддержки. Спросите, например: расскажи про {example}.",
+        "Я не нашёл такую меру поддержки. Спросите, например: расскажи про {example}.",
         "I did not find that measure. Ask for example: tell me about {example}.",
     ),
     "explain_likely": (

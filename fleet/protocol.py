@@ -27,7 +27,7 @@ ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 _ID = re.compile(ID_PATTERN)
 KIND_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 SEVERITIES = ("critical", "warning", "info")
-CONFIG_KINDS = ("reminders", "benefits", "contacts", "settings", "devices")
+CONFIG_KINDS = ("reminders", "benefits", "appointments", "contacts", "settings", "devices")
 
 Payload = TypeVar("Payload", bound="Message")
 

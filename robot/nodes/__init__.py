@@ -12,6 +12,7 @@ import importlib
 from robot.runtime.api import NodeFactory
 
 ROBOT_NODES: dict[str, str] = {
+    "appointments": "robot.nodes.appointments_node:AppointmentsNode",
     "asr": "robot.nodes.asr_node:AsrNode",
     "battery_monitor": "robot.nodes.battery_monitor_node:BatteryMonitorNode",
     "benefits": "robot.nodes.benefits_node:BenefitsNode",

@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError
 from benefits import Catalog, catalog_from_data
 from benefits.errors import BenefitsError
 from benefits.explain import benefit_names
+from benefits.visits.words import wants_to_complain
 from homecare.settings import get_settings
 from reminders.model import Medicine, ReminderSchedule
 from robot.nodes.benefits_node import local_catalog
@@ -45,7 +46,9 @@ class DialogNode:
         # Benefit names for the NLU ("расскажи про ЕДВ"): the robot's copy of the catalog.
         self.benefit_catalog: Catalog = local_catalog()
         self.parsers: dict[str, IntentParser] = {}
-        self.dialog = DialogManager(self.params, rt.clock, self.parse, examples)
+        self.dialog = DialogManager(
+            self.params, rt.clock, self.parse, examples, handled_elsewhere=wants_to_complain
+        )
         self.parse("", self.params.default_lang)  # load the templates now, not on the first word
         types = rt.types
         self.intents = rt.publisher("/dialog/intent", types.Intent, EVENTS)

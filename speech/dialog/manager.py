@@ -15,8 +15,9 @@ Turn-taking rules:
   the next utterance as an intent, unchanged, whatever it is ("1950",
   "skip"); only "repeat" is still answered by the dialog.
 - **Confirmations.** Intents that change state (`reminder.create`,
-  `appointment.book`, `call.request`) are held and published only after a
-  "yes"; missing slots are asked for first. "help" is never held.
+  `call.request`) are held and published only after a "yes"; missing slots
+  are asked for first. "help" is never held. (`appointment.book` goes on at
+  once: the appointments node asks about the concrete time it offers.)
 - **Reminder context.** Right after a reminder is announced, a plain "yes"
   means "I took it" and becomes `reminder.ack` for that occurrence.
 - **Repeat.** "What?" says the robot's last utterance again, slower.
@@ -39,10 +40,10 @@ from homecare.clock import Clock
 from speech.dialog.phrases import ROLE_NAMES, SUPPORTED_LANGUAGES, Line, line
 from speech.dialog.spoken_time import say_clock_time, say_date
 
-CONFIRMED_INTENTS = ("reminder.create", "appointment.book", "call.request")
+# appointment.book is not here: the appointments node confirms the concrete time it offers.
+CONFIRMED_INTENTS = ("reminder.create", "call.request")
 CONFIRM_LINES = {
     "reminder.create": Line.CONFIRM_REMINDER,
-    "appointment.book": Line.CONFIRM_APPOINTMENT,
     "call.request": Line.CONFIRM_CALL,
 }
 
@@ -75,6 +76,9 @@ Parse = Callable[[str, str], ParseResult]
 Examples = Callable[[str, str], str]
 """`example(lang, intent)` -> a short phrase to suggest on a re-ask."""
 
+HandledElsewhere = Callable[[str, str], bool]
+"""`handled(text, lang)`: an utterance no intent names but another node answers (a complaint)."""
+
 
 class DialogParams(BaseModel):
     timezone: str = Field(default="Asia/Yekaterinburg", description="The home's IANA zone.")
@@ -101,7 +105,7 @@ class DialogParams(BaseModel):
     repeat_rate_scale: float = Field(default=0.8, gt=0.3, le=1.0)
     reask_examples: tuple[str, ...] = ("time.now", "reminder.list", "help.emergency")
     unsupported_intents: list[str] = Field(
-        default_factory=lambda: ["appointment.book", "call.request"],
+        default_factory=lambda: ["call.request"],
         description="Intents no node handles yet: the robot says so instead of going silent.",
     )
 
@@ -159,11 +163,19 @@ class _Reasks:
 
 
 class DialogManager:
-    def __init__(self, params: DialogParams, clock: Clock, parse: Parse, example: Examples) -> None:
+    def __init__(
+        self,
+        params: DialogParams,
+        clock: Clock,
+        parse: Parse,
+        example: Examples,
+        handled_elsewhere: HandledElsewhere | None = None,
+    ) -> None:
         self.params = params
         self.clock = clock
         self._parse = parse
         self._example = example
+        self._handled_elsewhere = handled_elsewhere or (lambda text, lang: False)
         self._zone = ZoneInfo(params.timezone)
         self._pending: _Pending | None = None
         self._reminder: _ReminderContext | None = None
@@ -245,6 +257,8 @@ class DialogManager:
     def _dispatch(self, heard: PublishIntent) -> list[Action]:
         name, lang = heard.name, heard.lang
         if name == "unknown":
+            if self._handled_elsewhere(heard.text, lang):
+                return [heard]  # the node that answers it speaks; no "I did not understand"
             return [heard, *self._reask(lang)]
         if name in self.params.unsupported_intents:
             return [self._say(line(lang, Line.NOT_YET_SUPPORTED), lang)]

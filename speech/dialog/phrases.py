@@ -16,7 +16,6 @@ class Line(StrEnum):
     NOT_UNDERSTOOD = "not_understood"
     NOT_UNDERSTOOD_AGAIN = "not_understood_again"
     CONFIRM_REMINDER = "confirm_reminder"
-    CONFIRM_APPOINTMENT = "confirm_appointment"
     CONFIRM_CALL = "confirm_call"
     ASK_TIME = "ask_time"
     ASK_WHAT = "ask_what"
@@ -39,7 +38,6 @@ LINES: dict[str, dict[Line, str]] = {
             "Если нужна помощь, скажите: помогите."
         ),
         Line.CONFIRM_REMINDER: "Напомнить вам в {time}: {what}? Скажите: да или нет.",
-        Line.CONFIRM_APPOINTMENT: "Записать вас на приём {what}? Скажите: да или нет.",
         Line.CONFIRM_CALL: "Позвать {who}? Скажите: да или нет.",
         Line.ASK_TIME: "Во сколько напомнить? Скажите, например: в девять утра.",
         Line.ASK_WHAT: "О чём напомнить? Скажите, например: принять таблетку.",
@@ -60,7 +58,6 @@ LINES: dict[str, dict[Line, str]] = {
             "If you need help, say: help."
         ),
         Line.CONFIRM_REMINDER: "Shall I remind you at {time}: {what}? Please say yes or no.",
-        Line.CONFIRM_APPOINTMENT: "Shall I book an appointment {what}? Please say yes or no.",
         Line.CONFIRM_CALL: "Shall I call {who}? Please say yes or no.",
         Line.ASK_TIME: "At what time? You can say, for example: at nine in the morning.",
         Line.ASK_WHAT: "What shall I remind you about? For example: to take my pills.",

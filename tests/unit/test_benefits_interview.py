@@ -401,7 +401,7 @@ def test_delete_my_answers_forgets_them_and_tells_the_fleet(seed: Catalog) -> No
     conversation.answer("удалите мои ответы")
     [event] = conversation.events
     assert (event.type, event.fields) == ("benefits.profile_deleted", {})
-    assert "удалила ваши ответы" in conversation.said[-1].text
+    assert "удалил ваши ответы" in conversation.said[-1].text
     assert conversation.interview.saved == {}
     assert not conversation.interview.active
     conversation.start()
@@ -479,7 +479,7 @@ def test_explain_by_words_finds_the_nearest_title(seed: Catalog) -> None:
 
 def test_explain_something_unknown_offers_an_example(seed: Catalog) -> None:
     text = explain(seed, "", "бесплатный проезд на луну")
-    assert "не нашла такую меру" in text and "ЕДВ" in text
+    assert "не нашёл такую меру" in text and "ЕДВ" in text
 
 
 def test_explain_ends_a_running_interview(seed: Catalog) -> None:

@@ -223,3 +223,13 @@ def test_an_interview_question_expires(dialog: DialogManager, clock: ManualClock
     dialog.on_said("В каком году вы родились?", "ru", Priority.NORMAL, expects_answer=True)
     clock.advance(dialog.params.answer_floor_s)
     assert len(said(dialog.on_heard("бла бла", "ru"))) == 1
+
+
+def test_an_utterance_another_node_answers_gets_no_reask(clock: ManualClock) -> None:
+    def complaint(text: str, lang: str) -> bool:
+        return "жалоб" in text
+
+    dialog = DialogManager(DialogParams(), clock, parse, example, handled_elsewhere=complaint)
+    actions = dialog.on_heard("у меня жалоба", "ru")
+    assert intents(actions) == ["unknown"] and said(actions) == []
+    assert len(said(dialog.on_heard("бла бла", "ru"))) == 1
