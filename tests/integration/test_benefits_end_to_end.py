@@ -1,13 +1,15 @@
-"""An agency edits a rule, and the robot's answer changes after the next sync.
+"""An agency edits a rule in the dashboard, and the robot's answer changes after the next sync.
 
-The whole path with real parts: the fleet API (the edit; the dashboard's form
-calls the same store, see test_dashboard_benefits.py), the config publisher, a
-real broker, the robot's fleet_link node, /fleet/config, and the benefits node
-answering "tell me about the social package" from its local copy.
+The whole path with real parts: the dashboard's measure form (posted as the
+browser posts it; test_dashboard_benefits.py drives the same form in Chromium),
+the config publisher, a real broker, the robot's fleet_link node, /fleet/config,
+and the benefits node answering "tell me about the social package" from its
+local copy.
 """
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from tests.integration.test_fleet_ingest import Login, running_ingest
 from tests.integration.test_reminders_wire import rent
 from tests.support import wait_until
 from tests.unit.test_fleet_api_reminders import auth
+from tests.unit.test_fleet_web import sign_in
 
 API = "/api/v1"
 LIKELY = "You are likely entitled to it."
@@ -85,6 +88,20 @@ class Robot:
         self.link.connection.stop()  # type: ignore[union-attr]
 
 
+def edit_rule_in_the_dashboard(fleet: Fleet, measure_id: str, rule: object) -> Any:
+    answer = fleet.client.get(
+        f"{API}/benefits/measures/{measure_id}", headers=auth(fleet, "social@a.example")
+    ).json()
+    measure, version = answer["item"], answer["catalog_version"]
+    csrf = sign_in(fleet, "social@a.example")
+    form = {
+        "csrf": csrf, "base_version": str(version), "rule": json.dumps(rule),
+        "title_ru": measure["title"]["ru"], "title_en": measure["title"]["en"],
+        "summary_ru": measure["summary"]["ru"], "summary_en": measure["summary"]["en"],
+    }  # fmt: skip
+    return fleet.client.post(f"/benefits/measures/{measure_id}", data=form, follow_redirects=False)
+
+
 def test_an_edited_rule_changes_the_robots_answer_after_the_next_sync(
     fleet: Fleet,
     broker: AnyBroker,  # noqa: F811
@@ -121,10 +138,8 @@ def test_an_edited_rule_changes_the_robots_answer_after_the_next_sync(
 
             # The agency decides the social package needs something this resident lacks.
             rule = {"fact": "receives_edv", "op": "eq", "value": True}
-            edited = fleet.client.put(
-                f"{API}/benefits/measures/ru.nsu", json={"eligibility": rule}, headers=social
-            )
-            assert edited.status_code == 200, edited.text
+            edited = edit_rule_in_the_dashboard(fleet, "ru.nsu", rule)
+            assert edited.status_code == 303, edited.text
             publisher.run()  # the next sync (also done at once by the edit when connected)
             home.spin_until(
                 lambda: (home.config_version() or 0) > (first or 0), "the edited catalog"
