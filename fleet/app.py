@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from fleet import web
 from fleet.api.limits import BodySizeLimit
 from fleet.api.routers import (
+    appointments,
     audit,
     auth,
     benefits,
@@ -44,8 +45,8 @@ def create_app(context: FleetContext) -> FastAPI:
     )
     app.state.context = context
     for module in (
-        auth, users, robots, residents, reminders, benefits, rentals, telemetry, incidents,
-        escalation, metrics, audit,
+        auth, users, robots, residents, reminders, benefits, appointments, rentals, telemetry,
+        incidents, escalation, metrics, audit,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web.router)

@@ -1,6 +1,7 @@
 """Keeping each rented robot's retained `cfg/{kind}` messages equal to what the store says.
 
-One mechanism for every kind of configuration (reminders, benefits, later others).
+One mechanism for every kind of configuration (reminders, benefits, appointments, later
+others).
 A `ConfigKind` says, for a robot, what it should hold (`Desired`: a cheap `stamp`
 that changes whenever the content does, and how to build the data) and remembers
 what was sent. `sync_robot` publishes the difference: a retained QoS 1
@@ -30,6 +31,7 @@ from typing import Any, Protocol
 import sqlite_utils
 
 from fleet.protocol import DesiredConfig, config_topic, encode
+from fleet.store import appointments as appointments_store
 from fleet.store import benefits as benefits_store
 from fleet.store import reminders as reminders_store
 
@@ -129,6 +131,27 @@ class BenefitsConfig(TablePublications):
         )  # fmt: skip
 
 
+class AppointmentsConfig(TablePublications):
+    """`cfg/appointments`: the agency's free slots and the resident's appointments.
+
+    Free slots are a window that moves with time, so the stamp is a digest of the data.
+    """
+
+    name = "appointments"
+
+    def desired(self, db: sqlite_utils.Database, robot_id: str, now: float) -> Desired | None:
+        row = db.execute(
+            "SELECT r.agency_id, r.resident_id FROM rentals r"
+            " JOIN residents p ON p.id = r.resident_id AND p.erased_at IS NULL"
+            " WHERE r.robot_id = ? AND r.status = 'active'",
+            (robot_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        data = appointments_store.config_data(db, int(row[0]), int(row[1]), now)
+        return Desired(int(row[1]), appointments_store.stamp_of(data), None, lambda: data)
+
+
 class ReminderConfig:
     """`cfg/reminders`: the resident's schedule (`fleet.store.reminders` keeps what was sent)."""
 
@@ -165,7 +188,8 @@ class ReminderConfig:
 
 REMINDERS = ReminderConfig()
 BENEFITS = BenefitsConfig()
-ALL_KINDS: tuple[ConfigKind, ...] = (REMINDERS, BENEFITS)
+APPOINTMENTS = AppointmentsConfig()
+ALL_KINDS: tuple[ConfigKind, ...] = (REMINDERS, BENEFITS, APPOINTMENTS)
 
 
 def sync_kind(

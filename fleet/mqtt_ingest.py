@@ -37,6 +37,7 @@ from fleet.protocol import (
     RobotTopic,
     Telemetry,
 )
+from fleet.store import appointments as appointments_store
 from fleet.store import benefits as benefits_store
 from fleet.store import record_alert, record_state, record_telemetry
 from fleet.store.common import InvalidChangeError
@@ -54,6 +55,10 @@ REMINDER_OUTCOME = "reminder.outcome"
 BENEFITS_PROFILE = "benefits.profile"
 APPOINTMENT_REQUEST = "appointment.request"
 BENEFITS_EVENTS = frozenset({BENEFITS_PROFILE, "benefits.profile_deleted", APPOINTMENT_REQUEST})
+APPOINTMENT_BOOK = "appointment.book"
+SERVICE_RATING = "service.rating"
+COMPLAINT_FILED = "complaint.filed"
+APPOINTMENT_EVENTS = frozenset({APPOINTMENT_BOOK, SERVICE_RATING, COMPLAINT_FILED})
 
 
 class FleetIngest:
@@ -275,6 +280,9 @@ class FleetIngest:
         if event.type in BENEFITS_EVENTS:
             self._benefits_event(topic.rid, event)
             return
+        if event.type in APPOINTMENT_EVENTS:
+            self._appointment_event(topic.rid, event)
+            return
         if event.type == REMINDER_OUTCOME:
             # Kept once per event_id, linked to the resident: a QoS 1 repeat is no news.
             stored = record_outcome(self.db, topic.rid, decode_reminder_outcome(event), self._now())
@@ -313,6 +321,43 @@ class FleetIngest:
             config_sync.sync_robots(self.publish, self.is_connected, self.db, [rid], now,
                                     kinds=(config_sync.BENEFITS,))  # fmt: skip
 
+    def _appointment_event(self, rid: str, event: RobotEvent) -> None:
+        """A booking asked by voice, a rating after a visit, or a complaint; each kept once
+        per event_id, for the robot's current resident."""
+        now = self._now()
+        if event.type == APPOINTMENT_BOOK:
+            booking = _checked(AppointmentBookEvent, event)
+            outcome, _ = appointments_store.book_by_voice(
+                self.db, rid, booking.event_id, booking.slot_id, ts=booking.ts, now=now
+            )
+        elif event.type == SERVICE_RATING:
+            rating = _checked(ServiceRatingEvent, event)
+            outcome, _ = appointments_store.rate_by_voice(
+                self.db, rid, rating.event_id, rating.appointment_id,
+                scores=rating.scores.model_dump(exclude_none=True), comment=rating.comment,
+                ts=rating.ts, now=now,
+            )  # fmt: skip
+        else:
+            complaint = _checked(ComplaintFiledEvent, event)
+            outcome, _ = appointments_store.complain_by_voice(
+                self.db, rid, complaint.event_id, ground=complaint.ground, text=complaint.text,
+                appointment_id=complaint.appointment_id, ts=complaint.ts, now=now,
+            )  # fmt: skip
+        # e.g. appointment_book_stored, appointment_book_refused, service_rating_duplicate
+        self.counters[f"{event.type.replace('.', '_')}_{outcome}"] += 1
+        if outcome in {"stored", "refused"} and event.type != COMPLAINT_FILED:
+            # The booking (or its refusal: the slot shown as it is) and the "rated" flag
+            # reach the robot's retained copy; a booking also changes its reminders, and
+            # the agency's other robots no longer offer the slot.
+            kinds = (config_sync.REMINDERS, config_sync.APPOINTMENTS)
+            config_sync.sync_robots(self.publish, self.is_connected, self.db, [rid], now,
+                                    kinds=kinds)  # fmt: skip
+            if event.type == APPOINTMENT_BOOK and outcome == "stored":
+                others = [r for r in config_sync.robots_of_agency(self.db, _agency_of(self.db, rid))
+                          if r != rid]  # fmt: skip
+                config_sync.sync_robots(self.publish, self.is_connected, self.db, others, now,
+                                        kinds=(config_sync.APPOINTMENTS,))  # fmt: skip
+
     def _command_result(self, topic: RobotTopic, payload: bytes) -> None:
         result = protocol.decode(CommandResult, payload)
         if result.req_id != topic.argument:
@@ -336,6 +381,11 @@ class FleetIngest:
 
     def _now(self) -> float:
         return self.clock.now().timestamp()
+
+
+def _agency_of(db: sqlite_utils.Database, robot_id: str) -> int:
+    row = db.execute("SELECT agency_id FROM robots WHERE id = ?", (robot_id,)).fetchone()
+    return -1 if row is None else int(row[0])
 
 
 def _checked_share_group(group: str | None) -> str | None:
@@ -399,6 +449,43 @@ class AppointmentRequestEvent(BenefitsEvent):
         default_factory=list, max_length=30
     )
     note: str = Field(default="", max_length=1000)
+
+
+class AppointmentBookEvent(BenefitsEvent):
+    """`appointment.book`: the resident chose a free slot of `cfg/appointments`."""
+
+    slot_id: str = Field(min_length=1, max_length=100)
+
+
+Score = Annotated[int | None, Field(ge=1, le=5, strict=True)]
+
+
+class ServiceScores(BaseModel):
+    """1-5 per criterion; a criterion the resident skipped is left out (or null)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time_to_service: Score = None
+    waiting_time: Score = None
+    courtesy: Score = None
+    comfort: Score = None
+    information: Score = None
+
+
+class ServiceRatingEvent(BenefitsEvent):
+    """`service.rating`: asked by the robot after a visit or a consultation."""
+
+    appointment_id: str = Field(min_length=1, max_length=100)
+    scores: ServiceScores
+    comment: str = Field(default="", max_length=2000)
+
+
+class ComplaintFiledEvent(BenefitsEvent):
+    """`complaint.filed`: typed by its ground; the agency answers within 15 days."""
+
+    ground: appointments_store.Ground
+    text: str = Field(default="", max_length=4000)
+    appointment_id: str | None = Field(default=None, max_length=100)
 
 
 EventModel = TypeVar("EventModel", bound=BenefitsEvent)

@@ -108,9 +108,13 @@ def create_token(claims: TokenClaims, key: str, now: float, ttl_s: float) -> str
 
 def decode_token(token: str, key: str, now: float) -> TokenClaims:
     try:
-        # Expiry is checked against the injected clock below, not the wall clock.
+        # Expiry is checked against the injected clock below; issue time ("iat") is not
+        # checked at all: PyJWT compares it with the wall clock, not ours.
         payload = jwt.decode(
-            token, key, algorithms=[_ALGORITHM], options={"verify_exp": False, "require": ["exp"]}
+            token,
+            key,
+            algorithms=[_ALGORITHM],
+            options={"verify_exp": False, "verify_iat": False, "require": ["exp"]},
         )
     except jwt.InvalidSignatureError:
         raise InvalidTokenError("the token's signature is not valid") from None

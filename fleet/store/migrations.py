@@ -217,4 +217,73 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        9,
+        "appointments: specialists, free slots, bookings, ratings of services, complaints",
+        """
+        CREATE TABLE specialists (
+            id INTEGER PRIMARY KEY, agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            name TEXT NOT NULL, role TEXT NOT NULL, benefits_agency_id TEXT,
+            active INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL, updated_at REAL NOT NULL
+        );
+        CREATE INDEX specialists_agency ON specialists (agency_id, name);
+        CREATE TABLE appointment_slots (
+            id INTEGER PRIMARY KEY, agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            specialist_id INTEGER NOT NULL REFERENCES specialists(id),
+            starts_at REAL NOT NULL, duration_min INTEGER NOT NULL,
+            mode TEXT NOT NULL CHECK (mode IN ('in_person', 'video')),
+            place TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL
+        );
+        CREATE INDEX appointment_slots_agency ON appointment_slots (agency_id, starts_at);
+        CREATE INDEX appointment_slots_specialist ON appointment_slots (specialist_id, starts_at);
+        CREATE TABLE appointments (
+            id INTEGER PRIMARY KEY, agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            resident_id INTEGER NOT NULL REFERENCES residents(id),
+            slot_id INTEGER NOT NULL, specialist_id INTEGER NOT NULL REFERENCES specialists(id),
+            starts_at REAL NOT NULL, duration_min INTEGER NOT NULL, mode TEXT NOT NULL,
+            place TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'booked'
+                CHECK (status IN ('booked', 'cancelled', 'done', 'no_show')),
+            source TEXT NOT NULL CHECK (source IN ('voice', 'staff')), robot_id TEXT,
+            booked_by INTEGER REFERENCES users(id), reminder_id TEXT NOT NULL,
+            created_at REAL NOT NULL, updated_at REAL NOT NULL
+        );
+        CREATE UNIQUE INDEX appointments_one_per_slot ON appointments (slot_id)
+            WHERE status != 'cancelled';
+        CREATE INDEX appointments_resident ON appointments (agency_id, resident_id, starts_at);
+        CREATE TABLE appointment_events (
+            robot_id TEXT NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL,
+            received_at REAL NOT NULL, PRIMARY KEY (robot_id, event_id)
+        );
+        CREATE TABLE appointment_refusals (
+            id INTEGER PRIMARY KEY, agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            resident_id INTEGER NOT NULL REFERENCES residents(id), robot_id TEXT NOT NULL,
+            slot_id TEXT NOT NULL, reason TEXT NOT NULL, ts REAL NOT NULL,
+            received_at REAL NOT NULL
+        );
+        CREATE INDEX appointment_refusals_resident
+            ON appointment_refusals (agency_id, resident_id, id);
+        CREATE TABLE service_ratings (
+            id INTEGER PRIMARY KEY, agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            appointment_id INTEGER NOT NULL UNIQUE, specialist_id INTEGER NOT NULL,
+            resident_id INTEGER, time_to_service INTEGER, waiting_time INTEGER,
+            courtesy INTEGER, comfort INTEGER, information INTEGER,
+            comment TEXT NOT NULL DEFAULT '', robot_id TEXT, rated_at REAL NOT NULL,
+            received_at REAL NOT NULL
+        );
+        CREATE INDEX service_ratings_specialist ON service_ratings (specialist_id, rated_at);
+        CREATE TABLE complaints (
+            id INTEGER PRIMARY KEY, agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            resident_id INTEGER, appointment_id INTEGER, specialist_id INTEGER,
+            ground TEXT NOT NULL CHECK (ground IN ('missed_deadline', 'refusal',
+                'extra_documents_or_fees', 'rude_treatment', 'other')),
+            text TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL CHECK (source IN ('voice', 'staff')),
+            robot_id TEXT, filed_by INTEGER REFERENCES users(id), filed_at REAL NOT NULL,
+            due_at REAL NOT NULL, answer TEXT NOT NULL DEFAULT '', answered_at REAL,
+            answered_by INTEGER REFERENCES users(id)
+        );
+        CREATE INDEX complaints_agency ON complaints (agency_id, answered_at, due_at);
+        """,
+    ),
 ]

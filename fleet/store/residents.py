@@ -165,6 +165,23 @@ def erase_resident(
                 f"DELETE FROM {table} WHERE agency_id = ? AND resident_id = ?",
                 (agency_id, resident_id),
             )
+        # Appointments say whom they saw; complaints and rating comments are their words.
+        # Scores stay, unlinked, in the specialists' statistics.
+        for table in ("appointment_refusals", "appointments"):
+            db.execute(
+                f"DELETE FROM {table} WHERE agency_id = ? AND resident_id = ?",
+                (agency_id, resident_id),
+            )
+        db.execute(
+            "UPDATE service_ratings SET comment = '', resident_id = NULL"
+            " WHERE agency_id = ? AND resident_id = ?",
+            (agency_id, resident_id),
+        )
+        db.execute(
+            "UPDATE complaints SET text = '', answer = '', resident_id = NULL,"
+            " appointment_id = NULL WHERE agency_id = ? AND resident_id = ?",
+            (agency_id, resident_id),
+        )
         erased = audit.diff(_values(current), _ERASED)
         _audit(db, agency_id, resident_id, "erase", erased, user_id=user_id, now=now)
 

@@ -97,7 +97,7 @@ def test_an_editor_changes_a_rule_and_the_robots_retained_config_carries_it(
     # The service's periodic sync: the rented robot gets the seed catalog first (version 1).
     publisher = ConfigPublisher(ingest.publish, ingest.is_connected,
                                 connect_database(context.db_path), context.now)  # fmt: skip
-    assert publisher.run() == 1
+    assert publisher.run() == 2  # the seed catalog, and the (empty) cfg/appointments
 
     _sign_in(browser, live_fleet)
     browser.open(f"{live_fleet.url}/benefits?lang=ru")

@@ -138,7 +138,7 @@ def test_commands_from_the_fleet_are_run_and_answered(broker: AnyBroker, tmp_pat
         assert results["c4"]["ok"] and "removed 1 resident file" in results["c4"]["detail"]
         assert resident_dir.is_dir() and not any(resident_dir.iterdir())
         assert {c.kind for c in configs if c.json == "{}"} == {
-            "reminders", "benefits", "contacts", "settings", "devices"
+            "reminders", "benefits", "appointments", "contacts", "settings", "devices"
         }  # fmt: skip
         wait_until(lambda: link.link.bad_payloads == 1, what="the mismatched req_id refused")
         assert not fleet.on("/cmd_res/c5") and not fleet.on("/cmd_res/other")

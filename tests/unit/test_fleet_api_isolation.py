@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from typing import Any
 
 import fastapi.routing
@@ -24,6 +25,7 @@ from fleet.store.residents import create_resident, get_resident
 from fleet.store.robots import create_robot, get_robot
 from fleet.store.staff import add_user
 from tests.fleet_api import Fleet, password_hash
+from tests.unit.test_fleet_api_appointments import make_appointment_objects
 from tests.unit.test_fleet_api_benefits import make_benefit_objects
 
 API = "/api/v1"
@@ -39,16 +41,29 @@ _PARAMS = {
     "measure_id": "measure",
     "benefits_agency_id": "benefits_agency",
     "parameter_id": "parameter",
+    "specialist_id": "specialist",
+    "slot_id": "slot",
+    "appointment_id": "appointment",
+    "complaint_id": "complaint",
 }
 # Ids that exist in no agency, to compare "another agency's" with "missing".
 _MISSING = {"robot": "r-missing000", "resident": "987654", "rental": "987654",
             "incident": "987654", "user": "987654", "measure": "test.missing",
-            "benefits_agency": "test.missing", "parameter": "test.missing"}  # fmt: skip
+            "benefits_agency": "test.missing", "parameter": "test.missing",
+            "specialist": "987654", "slot": "987654", "appointment": "987654",
+            "complaint": "987654"}  # fmt: skip
 # A request body the schema-derived sample cannot make valid: (method, path) -> body.
 _BODIES: dict[tuple[str, str], dict[str, Any]] = {
     # A chain needs one step (the schema's sample would send none).
     ("PUT", f"{API}/residents/{{resident_id}}/escalation"): {
         "steps": [{"who": "operator_on_duty", "channel": "webhook", "deadline_s": 60}]
+    },
+}
+# A request body that names another object of the same set: (method, path) -> body maker.
+_OBJECT_BODIES: dict[tuple[str, str], Callable[[dict[str, str]], dict[str, Any]]] = {
+    # Booking names a free slot of the agency (the sample would name slot 1).
+    ("POST", f"{API}/residents/{{resident_id}}/appointments"): lambda objects: {
+        "slot_id": int(objects.get("slot", "987654"))
     },
 }
 _serials = itertools.count(1)
@@ -58,7 +73,7 @@ def _api_routes(app: FastAPI) -> list[tuple[str, str]]:
     """(method, path) of every API route, however this FastAPI version nests routers."""
     iterate = getattr(fastapi.routing, "iter_route_contexts", None)
     routes: list[Any] = list(iterate(app.routes)) if iterate else list(app.routes)
-    found = set()
+    found: set[tuple[str, str]] = set()
     for route in routes:
         original = getattr(route, "original_route", route)
         path = getattr(route, "path", "")
@@ -109,6 +124,7 @@ def _make_objects(fleet: Fleet, agency_id: int) -> dict[str, str]:
         "rental": str(rental_id),
         "incident": str(incident_id),
         **make_benefit_objects(db, agency_id, now),
+        **make_appointment_objects(db, agency_id, resident_id, now),
     }
 
 
@@ -175,7 +191,12 @@ def _call(
     fleet: Fleet, headers: dict[str, str], method: str, path: str, objects: dict[str, str]
 ) -> httpx.Response:
     parts = _request_parts(_app(fleet), method, path)
-    return fleet.client.request(method, _url(path, objects), headers=headers, **parts)
+    if (method, path) in _OBJECT_BODIES:
+        parts["json"] = _OBJECT_BODIES[(method, path)](objects)
+    response: httpx.Response = fleet.client.request(
+        method, _url(path, objects), headers=headers, **parts
+    )
+    return response
 
 
 def _same_words(detail: object, object_id: str) -> str:

@@ -24,6 +24,8 @@ from tests.fleet_api import START
 from tests.unit.test_fleet_reminders_sync import Recorder, schedule
 
 NOW = START.timestamp()
+# The kinds these tests count (cfg/appointments has its own tests).
+KINDS = (REMINDERS, BENEFITS)
 
 
 @pytest.fixture
@@ -61,11 +63,11 @@ def test_catalog_profile_and_resident_changes_each_raise_the_robots_version(
     robot = create_robot(db, agency, serial="S", model="M", password_hash="x", user_id=None,
                          now=NOW)  # fmt: skip
     publish = Recorder()
-    assert sync_robot(publish, db, robot, NOW) == 0  # in stock: nothing to hold
+    assert sync_robot(publish, db, robot, NOW, kinds=KINDS) == 0  # in stock: nothing to hold
 
     anna = rent(db, agency, robot, "Анна", "2026-11-23")
     assert sync_robot(publish, db, robot, NOW, kinds=(BENEFITS,)) == 1
-    assert sync_robot(publish, db, robot, NOW) == 0  # no schedule, benefits sent already
+    assert sync_robot(publish, db, robot, NOW, kinds=KINDS) == 0  # no schedule; benefits sent
     first = benefits_sent(publish, robot)[0]
     assert first is not None and first["version"] == 1
     assert first["data"]["catalog"]["version"] == "1"
@@ -74,7 +76,7 @@ def test_catalog_profile_and_resident_changes_each_raise_the_robots_version(
     set_rule(db, agency, {"fact": "age", "op": "gte", "value": 70})
     store.put_profile(db, agency, anna, {"has_ipra": True}, source="staff", user_id=None, now=NOW)
     update_resident(db, agency, anna, {"disability_group": 1}, user_id=None, now=NOW + 1)
-    assert sync_all(publish, db, NOW) == 1  # all three in one message
+    assert sync_all(publish, db, NOW, kinds=KINDS) == 1  # all three in one message
     latest = benefits_sent(publish, robot)[-1]
     assert latest is not None and latest["version"] == 2
     assert latest["data"]["profile"] == {"has_ipra": True, "disability_group": 1,
@@ -84,17 +86,17 @@ def test_catalog_profile_and_resident_changes_each_raise_the_robots_version(
 
     store.delete_profile(db, agency, anna, user_id=None, now=NOW)
     store.put_profile(db, agency, anna, {"has_ipra": True}, source="staff", user_id=None, now=NOW)
-    assert sync_all(publish, db, NOW) == 1  # the same facts again, but a new profile version
+    assert sync_all(publish, db, NOW, kinds=KINDS) == 1  # same facts, a new profile version
 
     rental = db.execute("SELECT id FROM rentals WHERE robot_id = ?", (robot,)).fetchone()[0]
     return_rental(db, agency, rental, user_id=None, now=NOW)
-    assert sync_all(publish, db, NOW) == 1
+    assert sync_all(publish, db, NOW, kinds=KINDS) == 1
     assert benefits_sent(publish, robot)[-1] is None  # the broker forgets the retained one
-    assert sync_all(publish, db, NOW) == 0
+    assert sync_all(publish, db, NOW, kinds=KINDS) == 0
 
     db.execute("UPDATE robots SET status = 'in_stock' WHERE id = ?", (robot,))
     rent(db, agency, robot, "Борис", "2026-11-24")
-    assert sync_all(publish, db, NOW) == 1
+    assert sync_all(publish, db, NOW, kinds=KINDS) == 1
     versions = [m["version"] if m else None for m in benefits_sent(publish, robot)]
     assert versions == [1, 2, 3, None, 4]  # per robot: it keeps growing across residents
 
@@ -113,10 +115,11 @@ def test_reminders_and_benefits_go_out_together_on_a_hand_over_and_after_a_recon
     publish, connected = Recorder(), [True]
     assert config_sync.sync_one_robot(publish, lambda: connected[0], db, robot, NOW) is True
     assert sorted(topic for topic, *_ in publish.sent) == [
-        config_topic(robot, "benefits"), config_topic(robot, "reminders"),
+        config_topic(robot, "appointments"), config_topic(robot, "benefits"),
+        config_topic(robot, "reminders"),
     ]  # fmt: skip
 
-    publisher = ConfigPublisher(publish, lambda: connected[0], db, lambda: NOW)
+    publisher = ConfigPublisher(publish, lambda: connected[0], db, lambda: NOW, kinds=KINDS)
     assert publisher.run() == 2  # the first run after connecting sends everything again
     assert publisher.run() == 0
     connected[0] = False
@@ -135,7 +138,7 @@ def test_a_failed_publish_is_retried_and_marks_nothing(db: sqlite_utils.Database
     rent(db, agency, robot, "Анна", "2026-11-23")
     publish = Recorder()
     publish.failing = True
-    assert sync_all(publish, db, NOW) == 0
+    assert sync_all(publish, db, NOW, kinds=KINDS) == 0
     publish.failing = False
-    assert sync_all(publish, db, NOW) == 1
-    assert config_sync.sync_robots(None, None, db, [robot], NOW) == 0  # no broker attached
+    assert sync_all(publish, db, NOW, kinds=KINDS) == 1
+    assert config_sync.sync_robots(None, None, db, [robot], NOW, kinds=KINDS) == 0  # no broker
