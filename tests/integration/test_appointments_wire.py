@@ -6,18 +6,19 @@ refused, and a rating marks the appointment rated.
 Each test runs against mosquitto and the embedded broker (see conftest.py).
 """
 
+# The fixtures `broker` and `robot` come from tests.integration.fleet_wire.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from fleet.protocol import DesiredConfig, config_topic, decode, event_topic
 from fleet.store import appointments as store
-from tests.broker import AnyBroker, make_test_broker, mosquitto_readable_dir
+from tests.broker import AnyBroker
 from tests.fleet_api import Fleet
+from tests.integration.fleet_wire import broker, robot  # noqa: F401  (fixtures)
 from tests.integration.test_fleet_ingest import Login, running_ingest
 from tests.integration.test_reminders_wire import rent, robot_probe
 from tests.mqtt_probe import Probe
@@ -25,30 +26,6 @@ from tests.support import wait_until
 from tests.unit.test_fleet_api_reminders import auth
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def robot(fleet: Fleet) -> Login:
-    response = fleet.client.post(
-        f"{API}/robots",
-        json={"serial": "HC2-0003", "model": "HomeCare 2"},
-        headers=auth(fleet, "admin@a.example"),
-    )
-    assert response.status_code == 201, response.text
-    body = response.json()
-    return Login(body["mqtt_username"], body["mqtt_password"], body["id"])
-
-
-@pytest.fixture
-def broker(request: pytest.FixtureRequest, fleet: Fleet, robot: Login) -> Iterator[AnyBroker]:
-    """A broker that knows the fleet database's robots (made after `robot`)."""
-    with mosquitto_readable_dir() as folder:
-        server = make_test_broker(request.param, folder, fleet.context.db_path)
-        try:
-            yield server
-        finally:
-            server.close_probes()
-            server.stop()
 
 
 def data_of(probe: Probe, topic: str, index: int) -> dict[str, Any]:

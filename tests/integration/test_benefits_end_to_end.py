@@ -7,6 +7,9 @@ and the benefits node answering "tell me about the social package" from its
 local copy.
 """
 
+# The fixtures `broker` and `robot` come from tests.integration.fleet_wire.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import json
@@ -23,7 +26,7 @@ from robot.runtime import EVENTS, LocalRuntime
 from robot.runtime.stamps import header
 from tests.broker import AnyBroker
 from tests.fleet_api import Fleet
-from tests.integration.test_benefits_wire import broker, robot  # noqa: F401  (fixtures)
+from tests.integration.fleet_wire import broker, robot  # noqa: F401  (fixtures)
 from tests.integration.test_fleet_ingest import Login, running_ingest
 from tests.integration.test_reminders_wire import rent
 from tests.support import wait_until
@@ -104,8 +107,8 @@ def edit_rule_in_the_dashboard(fleet: Fleet, measure_id: str, rule: object) -> A
 
 def test_an_edited_rule_changes_the_robots_answer_after_the_next_sync(
     fleet: Fleet,
-    broker: AnyBroker,  # noqa: F811
-    robot: Login,  # noqa: F811
+    broker: AnyBroker,
+    robot: Login,
     tmp_path: Path,
 ) -> None:
     broker.start()

@@ -5,15 +5,15 @@ fleet_link node once, even when the broker was down when they happened.
 Each test runs against mosquitto and the embedded broker (see conftest.py).
 """
 
+# The fixtures `broker` and `robot` come from tests.integration.fleet_wire.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from fleet.protocol import DesiredConfig, config_topic, decode
 from fleet.reminder_sync import ReminderPublisher
@@ -30,6 +30,7 @@ from robot.runtime import EVENTS, LocalRuntime
 from robot.runtime.stamps import time_message
 from tests.broker import AnyBroker, free_port, make_test_broker, mosquitto_readable_dir
 from tests.fleet_api import Fleet
+from tests.integration.fleet_wire import broker, robot  # noqa: F401  (fixtures)
 from tests.integration.test_fleet_ingest import Login, running_ingest
 from tests.mqtt_probe import Probe
 from tests.support import wait_until
@@ -44,30 +45,6 @@ SCHEDULE = {
     ],
     "medicines": [{"name": "Аспирин"}],
 }  # fmt: skip
-
-
-@pytest.fixture
-def robot(fleet: Fleet) -> Login:
-    response = fleet.client.post(
-        f"{API}/robots",
-        json={"serial": "HC2-0001", "model": "HomeCare 2"},
-        headers=auth(fleet, "admin@a.example"),
-    )
-    assert response.status_code == 201, response.text
-    body = response.json()
-    return Login(body["mqtt_username"], body["mqtt_password"], body["id"])
-
-
-@pytest.fixture
-def broker(request: pytest.FixtureRequest, fleet: Fleet, robot: Login) -> Iterator[AnyBroker]:
-    """A broker that knows the fleet database's robots (made after `robot`)."""
-    with mosquitto_readable_dir() as folder:
-        server = make_test_broker(request.param, folder, fleet.context.db_path)
-        try:
-            yield server
-        finally:
-            server.close_probes()
-            server.stop()
 
 
 def rent(fleet: Fleet, robot_id: str) -> tuple[int, int]:
