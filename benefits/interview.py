@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from benefits import answers, speech
+from benefits.actions import Action, Say, SendEvent
 from benefits.answers import IncomeBand
 from benefits.catalog import Catalog
 from benefits.engine import MeasureResult, check_all, questions_to_ask, thresholds
@@ -64,25 +65,6 @@ class InterviewParams(BaseModel):
         default=2, ge=1, description="Questions unanswered in a row before the robot stops asking."
     )
     rate_scale: float = Field(default=speech.RATE_SCALE, gt=0.3, le=1.0)
-
-
-@dataclass(frozen=True)
-class Say:
-    text: str
-    lang: str
-    expects_answer: bool = False
-    rate_scale: float = speech.RATE_SCALE
-
-
-@dataclass(frozen=True)
-class SendEvent:
-    """A `/fleet/event` for the fleet: type and fields (the node adds the id)."""
-
-    type: str
-    fields: dict[str, object]
-
-
-Action = Say | SendEvent
 
 
 class Phase(Enum):

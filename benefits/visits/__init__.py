@@ -5,10 +5,8 @@ answers (scores, grounds, "another time", "I want to complain"); `phrases` says
 things; `conversation.VisitsConversation` is the plain core the node ticks.
 """
 
+from benefits.actions import Action, Say, SendEvent
 from benefits.visits.conversation import (
-    Action,
-    Say,
-    SendEvent,
     VisitsConversation,
     VisitsParams,
     VisitsState,

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from benefits import answers
+from benefits.actions import Action, Say, SendEvent
 from benefits.visits import words
 from benefits.visits.model import EMPTY, Appointment, AppointmentsConfig, FreeSlot
 from benefits.visits.phrases import GROUND_WORDS, describe, phrase, pick, when, who
@@ -84,25 +85,6 @@ class VisitsParams(BaseModel):
         except ValueError as error:
             raise ValueError(f"expected HH:MM, got {value!r}") from error
         return value
-
-
-@dataclass(frozen=True)
-class Say:
-    text: str
-    lang: str
-    expects_answer: bool = False
-    rate_scale: float = 0.9
-
-
-@dataclass(frozen=True)
-class SendEvent:
-    """A `/fleet/event` for the fleet: type and fields (the node adds the id)."""
-
-    type: str
-    fields: dict[str, object]
-
-
-Action = Say | SendEvent
 
 
 @dataclass

@@ -28,7 +28,6 @@ from benefits.visits import (
     AppointmentsConfig,
     AppointmentsConfigError,
     Say,
-    SendEvent,
     VisitsConversation,
     VisitsParams,
     VisitsState,
@@ -37,7 +36,7 @@ from benefits.visits import (
 from homecare.settings import get_settings
 from robot.nodes.guardian_node import parse_slots
 from robot.runtime import CONFIG, EVENTS, Runtime, load_params
-from robot.runtime.stamps import header, new_id
+from robot.voice_out import VoiceOut
 
 CONFIG_KIND = "appointments"
 OWN_SAYS_KEPT = 64
@@ -77,8 +76,7 @@ class AppointmentsNode:
         self._load_local()
         self._stored = self._state_data()
         types = rt.types
-        self.speech = rt.publisher("/speech/say", types.SayRequest, EVENTS)
-        self.events = rt.publisher("/fleet/event", types.FleetEvent, EVENTS)
+        self.out = VoiceOut(rt)
         rt.subscribe("/fleet/config", types.ConfigUpdate, self.on_config, CONFIG)
         rt.subscribe("/dialog/intent", types.Intent, self.on_intent, EVENTS)
         rt.subscribe("/speech/say", types.SayRequest, self.on_say, EVENTS)
@@ -199,38 +197,14 @@ class AppointmentsNode:
             if isinstance(action, Say):
                 self.say(action)
             else:
-                self.send(action)
+                self.out.send(action)
         self._store_if_changed()
 
     def say(self, say: Say) -> None:
-        types = self.rt.types
-        utterance_id = new_id()
-        self._own_says[utterance_id] = None
+        # Its own questions are not "someone else speaking" (see on_say).
+        self._own_says[self.out.say(say)] = None
         if len(self._own_says) > OWN_SAYS_KEPT:
             del self._own_says[next(iter(self._own_says))]
-        self.speech.publish(
-            types.SayRequest(
-                header=header(self.rt),
-                text=say.text,
-                lang=say.lang,
-                priority=types.SayRequest.PRIORITY_NORMAL,
-                utterance_id=utterance_id,
-                rate_scale=say.rate_scale,
-                expects_answer=say.expects_answer,
-            )
-        )
-
-    def send(self, event: SendEvent) -> None:
-        self.events.publish(
-            self.rt.types.FleetEvent(
-                header=header(self.rt),
-                event_id=new_id(),
-                type=event.type,
-                json=json.dumps(event.fields, ensure_ascii=False),
-            )
-        )
-        # Event types only: scores, complaints and comments stay out of the logs.
-        self.rt.log.info("appointments event", type=event.type)
 
 
 def main(args: list[str] | None = None) -> None:

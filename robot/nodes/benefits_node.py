@@ -37,7 +37,7 @@ from benefits.interview import (
 from homecare.settings import get_settings
 from robot.nodes.guardian_node import parse_slots
 from robot.runtime import CONFIG, EVENTS, Runtime, load_params
-from robot.runtime.stamps import header, new_id
+from robot.voice_out import VoiceOut
 
 CONFIG_KIND = "benefits"
 QUERY, EXPLAIN = "benefits.query", "benefits.explain"
@@ -74,8 +74,7 @@ class BenefitsNode:
         self.interview = BenefitsInterview(self.params, rt.clock, None)
         self._load_local()
         types = rt.types
-        self.speech = rt.publisher("/speech/say", types.SayRequest, EVENTS)
-        self.events = rt.publisher("/fleet/event", types.FleetEvent, EVENTS)
+        self.out = VoiceOut(rt)
         rt.subscribe("/fleet/config", types.ConfigUpdate, self.on_config, CONFIG)
         rt.subscribe("/dialog/intent", types.Intent, self.on_intent, EVENTS)
         rt.subscribe("/speech/say", types.SayRequest, self.on_say, EVENTS)
@@ -226,37 +225,14 @@ class BenefitsNode:
     def perform(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Say):
-                self.say(action)
+                self.out.say(action)
             else:
                 self.send(action)
 
-    def say(self, say: Say) -> None:
-        types = self.rt.types
-        self.speech.publish(
-            types.SayRequest(
-                header=header(self.rt),
-                text=say.text,
-                lang=say.lang,
-                priority=types.SayRequest.PRIORITY_NORMAL,
-                utterance_id=new_id(),
-                rate_scale=say.rate_scale,
-                expects_answer=say.expects_answer,
-            )
-        )
-
     def send(self, event: SendEvent) -> None:
-        self.events.publish(
-            self.rt.types.FleetEvent(
-                header=header(self.rt),
-                event_id=new_id(),
-                type=event.type,
-                json=json.dumps(event.fields, ensure_ascii=False),
-            )
-        )
+        self.out.send(event)
         if event.type in ("benefits.profile", "benefits.profile_deleted"):
             self._store()  # the local copy follows the resident's choice at once
-        # Event types only: the answers themselves stay out of the logs.
-        self.rt.log.info("benefits event", type=event.type)
 
 
 def local_catalog(state_file: Path | None = None) -> Catalog:
