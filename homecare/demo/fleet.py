@@ -15,8 +15,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from homecare.clock import SystemClock
 from homecare.errors import HomecareError
@@ -102,6 +104,7 @@ class DemoFleet:
         )
         if reminders is not None:
             api.put(f"/residents/{resident['id']}/reminders", reminders)
+        self._add_specialist(api)
         rental = api.post(
             "/rentals",
             {"robot_id": robot["id"], "resident_id": resident["id"], "starts_on": _today()},
@@ -112,6 +115,26 @@ class DemoFleet:
         password = urllib.parse.quote(robot["mqtt_password"], safe="")
         url = f"mqtt://{user}:{password}@{broker.host}:{broker.port}"
         return DemoRobot(id=robot["id"], broker_url=url)
+
+    def _add_specialist(self, api: _Api) -> None:
+        """A social worker with free times from tomorrow on, for booking by voice."""
+        ru = self.lang == "ru"
+        specialist = api.post(
+            "/specialists",
+            {
+                "name": "Ольга Сергеевна Попова" if ru else "Olga Popova",
+                "role": "социальный работник" if ru else "social worker",
+            },
+        )
+        zone = ZoneInfo(self.settings.robot.timezone)
+        tomorrow = SystemClock().now().astimezone(zone).date() + timedelta(days=1)
+        for hour in (10, 11):
+            start = datetime.combine(tomorrow, time(hour), tzinfo=zone)
+            api.post(
+                f"/specialists/{specialist['id']}/slots",
+                {"starts_at": start.isoformat(), "duration_min": 30, "weeks": 4,
+                 "place": "Пермь, ул. Ленина, 10, каб. 5" if ru else "Perm, Lenina st. 10"},
+            )  # fmt: skip
 
 
 class _Api:

@@ -85,11 +85,23 @@ STORY_LINES = {
         (2550.0, "да"),
         (2580.0, "да"),
         (2610.0, "да"),
+        (3000.0, "Запиши меня к социальному работнику"),
+        (3030.0, "да"),
     ],
     "en": [
         (60.0, "What time is it?"),
         (130.0, "Please speak more slowly"),
         (330.0, "Yes, I took it"),
+        (2400.0, "What benefits am I entitled to?"),
+        (2430.0, "yes"),
+        (2460.0, "yes"),
+        (2490.0, "yes"),
+        (2520.0, "no"),
+        (2550.0, "yes"),
+        (2580.0, "yes"),
+        (2610.0, "yes"),
+        (3000.0, "Book me an appointment with the social worker"),
+        (3030.0, "yes"),
     ],
 }
 

@@ -127,9 +127,10 @@ def test_interfaces_list_names_the_project_types() -> None:
 
 
 def test_demo_runs_a_fleet_whose_dashboard_shows_the_robot_and_its_alert(tmp_path: Path) -> None:
-    """Also the demo's medication story: a pill taken at 08:05, a vitamin missed at 08:35."""
+    """Also the demo's story: a pill taken at 08:05, a vitamin missed at 08:35, a benefits
+    conversation at 08:40 and an appointment booked by voice at 08:50."""
     process = subprocess.Popen(
-        [*HOMECARE, "demo", "--headless", "--duration", "40"],
+        [*HOMECARE, "demo", "--headless", "--duration", "55"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -181,6 +182,8 @@ def test_demo_runs_a_fleet_whose_dashboard_shows_the_robot_and_its_alert(tmp_pat
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
     assert "pill-morning: taken" in stdout and "vitamin-d: missed" in stdout
+    assert "intent    benefits.query" in stdout and "Скорее всего, вам положено" in stdout
+    assert "Вы записаны: завтра" in stdout
     speech = sorted((Path(os.environ["HOMECARE_DATA_DIR"]) / "demo" / "speech").glob("*.wav"))
     assert len(speech) >= 5  # time, low battery, two reminders, re-prompts, ...
     with wave.open(str(speech[0])) as first:
