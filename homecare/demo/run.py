@@ -156,6 +156,7 @@ def speech_parameters(options: DemoOptions, folder: Path) -> dict[str, dict[str,
         },
         "reminders": {"store_path": str(folder / "reminders.db")},
         "benefits": {"state_file": str(folder / "benefits.json")},
+        "appointments": {"state_file": str(folder / "appointments.json")},
     }
 
 
@@ -218,7 +219,7 @@ def write_fresh_schedule(folder: Path, schedule: dict[str, Any]) -> Path:
     """Without a fleet, the robot reads its schedule from a file (and starts with no history)."""
     folder.mkdir(parents=True, exist_ok=True)
     stale_files = ("reminders.db", "reminders.db-wal", "reminders.db-shm", "voice_profile.json",
-                   "benefits.json")  # fmt: skip
+                   "benefits.json", "appointments.json")  # fmt: skip
     for stale in stale_files:
         (folder / stale).unlink(missing_ok=True)
     path = folder / "schedule.json"
