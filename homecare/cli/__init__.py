@@ -22,6 +22,7 @@ from homecare.cli import (
     nlu,
     reminders,
     robot,
+    sim,
     speech,
     vision,
 )
@@ -46,6 +47,7 @@ app.add_typer(nlu.app, name="nlu")
 app.add_typer(models.app, name="models")
 app.add_typer(benefits.app, name="benefits")
 app.add_typer(reminders.app, name="reminders")
+app.add_typer(sim.app, name="sim")
 
 
 @app.command()

@@ -1,0 +1,1 @@
+"""Gazebo Harmonic: worlds exported from the home descriptions, robot and person models."""
