@@ -36,6 +36,7 @@ from benefits.visits import (
 from homecare.settings import get_settings
 from robot.nodes.guardian_node import parse_slots
 from robot.runtime import CONFIG, EVENTS, Runtime, load_params
+from robot.state_file import JsonStateFile
 from robot.voice_out import VoiceOut
 
 CONFIG_KIND = "appointments"
@@ -68,6 +69,7 @@ class AppointmentsNode:
         self.state_path = Path(
             self.params.state_file or settings.data_dir / "appointments.json"
         ).expanduser()
+        self.state_file = JsonStateFile(self.state_path, rt.log, "appointments state")
         self.config_version: int | None = None
         self.core = VisitsConversation(self.params, rt.clock)
         # Ids of our own requests, to tell them from others' on /speech/say (bounded: a
@@ -85,7 +87,7 @@ class AppointmentsNode:
     # -- the local copy ----------------------------------------------------------------
 
     def _load_local(self) -> None:
-        stored = self._read_state()
+        stored = self.state_file.read()
         self.core.state = VisitsState.from_data(stored)
         if isinstance(stored.get("config"), dict):
             try:
@@ -95,19 +97,6 @@ class AppointmentsNode:
                 return
             version = stored.get("version")
             self.config_version = version if isinstance(version, int) else None
-
-    def _read_state(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            self.rt.log.error("appointments state file unreadable", problem=str(error))
-            return {}
-        if not isinstance(data, dict):
-            self.rt.log.error("appointments state file is not an object", path=str(self.state_path))
-            return {}
-        return data
 
     def _state_data(self) -> dict[str, Any]:
         config: AppointmentsConfig = self.core.config
@@ -122,14 +111,8 @@ class AppointmentsNode:
         data = self._state_data()
         if data == self._stored:
             return
-        try:
-            self.state_path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.state_path.with_suffix(".tmp")
-            partial.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-            partial.replace(self.state_path)
+        if self.state_file.write(data):
             self._stored = data
-        except OSError as error:
-            self.rt.log.warning("appointments state not stored", problem=str(error))
 
     # -- inputs ------------------------------------------------------------------------
 

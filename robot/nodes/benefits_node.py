@@ -37,6 +37,7 @@ from benefits.interview import (
 from homecare.settings import get_settings
 from robot.nodes.guardian_node import parse_slots
 from robot.runtime import CONFIG, EVENTS, Runtime, load_params
+from robot.state_file import JsonStateFile
 from robot.voice_out import VoiceOut
 
 CONFIG_KIND = "benefits"
@@ -70,6 +71,7 @@ class BenefitsNode:
         self.state_path = Path(
             self.params.state_file or settings.data_dir / "benefits.json"
         ).expanduser()
+        self.state_file = JsonStateFile(self.state_path, rt.log, "benefits state")
         self.config_version: int | None = None
         self.interview = BenefitsInterview(self.params, rt.clock, None)
         self._load_local()
@@ -88,7 +90,7 @@ class BenefitsNode:
 
     def _load_local(self) -> None:
         """The stored catalog if there is a good one (else the seed), and the saved answers."""
-        stored = self._read_state()
+        stored = self.state_file.read()
         try:
             self.interview.set_saved_profile(_mapping(stored.get("profile")))
         except BenefitsError as error:
@@ -106,33 +108,14 @@ class BenefitsNode:
         self.interview.catalog = load_catalog(seed)
         self.rt.log.info("benefits catalog loaded", source="seed")
 
-    def _read_state(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            self.rt.log.error("benefits state file unreadable", problem=str(error))
-            return {}
-        if not isinstance(data, dict):
-            self.rt.log.error("benefits state file is not an object", path=str(self.state_path))
-            return {}
-        return data
-
     def _store(self, catalog_data: Mapping[str, Any] | None = None) -> None:
         """Write the catalog in use and the saved answers (atomically: a crash keeps the old)."""
-        stored = self._read_state()
+        stored = self.state_file.read()
         if catalog_data is not None:
             stored["catalog"] = catalog_data
             stored["version"] = self.config_version
         stored["profile"] = self.interview.saved_profile_data()
-        try:
-            self.state_path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.state_path.with_suffix(".tmp")
-            partial.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
-            partial.replace(self.state_path)
-        except OSError as error:
-            self.rt.log.warning("benefits state not stored", problem=str(error))
+        self.state_file.write(stored)
 
     # -- inputs ------------------------------------------------------------------------
 
