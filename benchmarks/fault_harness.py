@@ -34,7 +34,7 @@ from benchmarks.fault_processes import (
     deploy,
 )
 from benchmarks.fault_robot import alert_id
-from benchmarks.tcp_proxy import CuttableProxy
+from simulations.uplink import CuttableProxy
 
 log = logging.getLogger("benchmarks.fault_injection")
 

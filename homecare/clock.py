@@ -8,6 +8,9 @@ asks an injected clock, so tests and simulations can move time themselves.
   (unit tests; the runtime's "as fast as possible" mode).
 - `AcceleratedClock`: simulated time that runs `speed` times faster than the
   wall clock, and can skip ahead over idle stretches.
+- `PacedClock`: simulated time that jumps from one due timer to the next, but
+  never faster than `max_speed` times the wall clock (the scenario runner:
+  quiet stretches fast, rendering-heavy moments as fast as the work allows).
 """
 
 from __future__ import annotations
@@ -78,6 +81,54 @@ class ManualClock:
         """Move forward to `monotonic_target`; a target in the past is a no-op."""
         with self._lock:
             self._elapsed = max(self._elapsed, monotonic_target)
+
+
+class PacedClock(ManualClock):
+    """Simulated time moved by its runtime, capped at `max_speed` times the wall clock.
+
+    Like a `ManualClock`, time stands still while callbacks run, so work that
+    takes long on the wall (rendering a camera frame) takes no simulated time
+    and frames stay evenly spaced. Unlike it, time cannot run away from the
+    world outside the process (a broker, the fleet service, a speech engine):
+    a step of `d` simulated seconds is allowed only `d / max_speed` wall
+    seconds after the previous step. No credit is banked: a slow stretch does
+    not let the next one race.
+    """
+
+    def __init__(
+        self, max_speed: float, start: datetime = DEFAULT_SIM_START, wall: Clock | None = None
+    ) -> None:
+        super().__init__(start)
+        self._wall = wall or SystemClock()
+        self.max_speed = _check_speed(max_speed)
+        self._anchor = (0.0, self._wall.monotonic())  # (simulated, wall) at the last step
+
+    def set_max_speed(self, max_speed: float) -> None:
+        self.max_speed = _check_speed(max_speed)
+
+    def wall_seconds_until(self, monotonic_target: float) -> float:
+        """How long the wall clock must run before a step to `monotonic_target` is allowed."""
+        sim, wall = self._anchor
+        earliest = wall + (monotonic_target - sim) / self.max_speed
+        return max(0.0, earliest - self._wall.monotonic())
+
+    def step_towards(self, monotonic_target: float) -> None:
+        """Advance as far towards `monotonic_target` as the wall clock allows by now."""
+        sim, wall = self._anchor
+        wall_now = self._wall.monotonic()
+        reachable = (
+            monotonic_target
+            if self.max_speed == float("inf")
+            else sim + (wall_now - wall) * self.max_speed
+        )
+        self.advance_to(min(monotonic_target, reachable))
+        self._anchor = (self.monotonic(), wall_now)
+
+
+def _check_speed(speed: float) -> float:
+    if not speed > 0:
+        raise UsageError(f"max_speed must be positive (inf for no cap), got {speed}")
+    return float(speed)
 
 
 class AcceleratedClock:

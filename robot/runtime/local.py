@@ -8,7 +8,8 @@ appended in order of due time. So the same inputs give the same order of
 callbacks, whatever the clock.
 
 Time: with a `ManualClock` the runtime jumps straight to the next due timer
-(as fast as possible); with an `AcceleratedClock` or the `SystemClock` it
+(as fast as possible), with a `PacedClock` likewise but no faster than its
+`max_speed`; with an `AcceleratedClock` or the `SystemClock` it
 waits on the wall clock. Other threads hand work in with
 `call_soon_threadsafe` (or publish), which wakes a waiting executor.
 
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from homecare.clock import AcceleratedClock, Clock, ManualClock, SystemClock
+from homecare.clock import AcceleratedClock, Clock, ManualClock, PacedClock, SystemClock
 from homecare.errors import ConfigError, InterfaceError
 from homecare.logs import StructuredLogger
 from robot.runtime.api import MessageCallback, NodeFactory, ServiceHandler
@@ -166,6 +167,15 @@ class LocalRuntime:
     def _wait_for_work(self, deadline: float) -> None:
         due = self._next_timer_due()
         target = deadline if due is None else min(due, deadline)
+        if isinstance(self.clock, PacedClock):
+            wait = self.clock.wall_seconds_until(target)
+            if wait > 0:
+                # Work from another thread (an MQTT message) ends the wait early and
+                # runs at the simulated time reached by then.
+                self._wakeup.wait(min(wait, 3600.0))
+                self._wakeup.clear()
+            self.clock.step_towards(target)
+            return
         if isinstance(self.clock, ManualClock):
             if target == float("inf"):
                 # Nothing will ever happen on a manual clock without another thread.

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from homecare.clock import AcceleratedClock, Clock, ManualClock, SystemClock
+from homecare.clock import AcceleratedClock, Clock, ManualClock, PacedClock, SystemClock
 from homecare.errors import UsageError
 
 START = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
@@ -73,3 +73,28 @@ def test_accelerated_clock_skips_and_pauses() -> None:
 def test_accelerated_clock_rejects_bad_speeds(speed: float) -> None:
     with pytest.raises(UsageError, match="speed"):
         AcceleratedClock(speed)
+
+
+def test_paced_clock_steps_no_faster_than_its_cap() -> None:
+    wall = SteppedWall()
+    clock = PacedClock(100.0, START, wall=wall)
+    assert clock.wall_seconds_until(50.0) == pytest.approx(0.5)
+    clock.step_towards(50.0)  # no wall time has passed: no step yet
+    assert clock.monotonic() == 0.0
+    wall.seconds += 0.2
+    clock.step_towards(50.0)
+    assert clock.monotonic() == pytest.approx(20.0)
+    wall.seconds += 10.0  # a long pause on the wall banks no credit beyond the target
+    clock.step_towards(30.0)
+    assert clock.monotonic() == pytest.approx(30.0)
+    assert clock.wall_seconds_until(130.0) == pytest.approx(1.0)
+
+
+def test_paced_clock_without_a_cap_jumps_like_a_manual_clock() -> None:
+    clock = PacedClock(float("inf"), START, wall=SteppedWall())
+    clock.step_towards(3600.0)
+    assert clock.now() == START + timedelta(hours=1)
+    clock.set_max_speed(2.0)
+    assert clock.wall_seconds_until(3602.0) == pytest.approx(1.0)
+    with pytest.raises(UsageError, match="max_speed"):
+        clock.set_max_speed(0)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from homecare.clock import AcceleratedClock, ManualClock
+from homecare.clock import AcceleratedClock, ManualClock, PacedClock
 from homecare.errors import ConfigError, InterfaceError
 from robot.runtime import LATCHED, SENSOR_DATA, LocalRuntime, QoS
 from robot.runtime.futures import ServiceCallError
@@ -163,6 +163,29 @@ def test_timers_run_on_accelerated_time() -> None:
     gaps = [b - a for a, b in itertools.pairwise(fired)]
     assert all(gap > 0 for gap in gaps)
     assert sum(gaps) / len(gaps) == pytest.approx(1.0, abs=0.5)
+
+
+def test_timers_fire_exactly_on_time_on_a_paced_clock_even_when_work_is_slow() -> None:
+    clock = PacedClock(max_speed=5000.0)
+    rt = LocalRuntime(clock=clock)
+    node = rt.node("n")
+    fired: list[float] = []
+    node.timer(0.5, lambda: fired.append(clock.monotonic()))
+
+    rt.run_until(lambda: len(fired) >= 10, timeout=100.0)
+
+    # Simulated time stands still in callbacks, so frames stay evenly spaced.
+    assert fired[:10] == pytest.approx([0.5 * i for i in range(1, 11)])
+
+
+def test_work_from_another_thread_wakes_a_paced_runtime() -> None:
+    clock = PacedClock(max_speed=0.001)  # a simulated second would take 1000 s of wall time
+    rt = LocalRuntime(clock=clock)
+    rt.node("n").timer(1.0, lambda: None)
+    done: list[float] = []
+    threading.Timer(0.05, lambda: rt.call_soon_threadsafe(lambda: done.append(1.0))).start()
+
+    assert rt.run_until(lambda: bool(done), timeout=1.0)
 
 
 def test_timer_period_must_be_positive(runtime: LocalRuntime) -> None:

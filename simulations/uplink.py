@@ -1,4 +1,4 @@
-"""A TCP proxy on loopback that can cut the link: the robot's flaky home internet.
+"""The robot's uplink as a TCP proxy on loopback that can be cut (flaky internet, a broker outage).
 
 It runs an asyncio loop in a thread of its own. `cut()` closes every connection at
 once and refuses new ones (accepted, then closed at once, as a dead uplink looks to
@@ -16,7 +16,7 @@ CHUNK = 65536
 
 
 class CuttableProxy:
-    def __init__(self, target_host: str, target_port: int, listen_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, listen_port: int = 0) -> None:
         self.target = (target_host, target_port)
         self.port = listen_port
         self.cuts = 0
@@ -48,6 +48,7 @@ class CuttableProxy:
 
     async def _listen(self) -> None:
         self._server = await asyncio.start_server(self._accepted, "127.0.0.1", self.port)
+        self.port = int(self._server.sockets[0].getsockname()[1])  # port 0: any free port
 
     async def _shutdown(self) -> None:
         if self._server is not None:
