@@ -15,17 +15,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from homecare.errors import HomecareError
+from simulations.yaml_source import FieldPath, load_yaml_model
 
 HOMES_DIR = Path(__file__).parent / "homes"
 OUTSIDE = "outside"  # a door may join a room to the outside (the front door)
 _EPS = 1e-6
 
 Metres = Annotated[float, Field(gt=0)]
-Path_ = tuple[str | int, ...]
 
 
 class HomeError(HomecareError):
@@ -167,34 +166,10 @@ def resolve_home(name_or_path: str) -> Path:
 
 def load_home(path: Path) -> Home:
     """Read and check a home file; every problem raises HomeError with file:line: field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise HomeError(f"cannot read home file {path}: {error.strerror}") from error
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise HomeError(f"{path}{line}: not valid YAML: {error}") from error
-    lines = _line_numbers(node) if node is not None else {}
-    if not isinstance(data, dict):
-        raise HomeError(f"{path}:1: a home file must be a mapping (name, rooms, walls, ...)")
-    try:
-        home = Home.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where: Path_ = tuple(first["loc"])
-        raise HomeError(_where(path, lines, where) + f" {first['msg']}") from error
-    problem = next(check_home(home), None)
-    if problem is not None:
-        where, message = problem
-        raise HomeError(_where(path, lines, where) + f" {message}")
-    return home
+    return load_yaml_model(path, Home, HomeError, "home", check_home)
 
 
-def check_home(home: Home) -> Iterator[tuple[Path_, str]]:
+def check_home(home: Home) -> Iterator[tuple[FieldPath, str]]:
     """Yield (field path, message) for each thing that cannot be in a real home."""
     names = [room.name for room in home.rooms]
     for i, room in enumerate(home.rooms):
@@ -220,7 +195,7 @@ def check_home(home: Home) -> Iterator[tuple[Path_, str]]:
             yield ("cameras", i), f"camera {camera.name!r} is outside every room"
 
 
-def _check_furniture(home: Home, names: list[str]) -> Iterator[tuple[Path_, str]]:
+def _check_furniture(home: Home, names: list[str]) -> Iterator[tuple[FieldPath, str]]:
     for i, item in enumerate(home.furniture):
         if item.room not in names:
             yield ("furniture", i, "room"), f"unknown room {item.room!r}"
@@ -235,7 +210,7 @@ def _check_furniture(home: Home, names: list[str]) -> Iterator[tuple[Path_, str]
             yield ("furniture", i), f"{item.type} is not inside room {item.room!r}"
 
 
-def _check_walls(walls: list[Wall]) -> Iterator[tuple[Path_, str]]:
+def _check_walls(walls: list[Wall]) -> Iterator[tuple[FieldPath, str]]:
     for i, wall in enumerate(walls):
         if wall.length < _EPS:
             yield ("walls", i), "wall has zero length"
@@ -276,33 +251,3 @@ def _boxes_overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     """True when the boxes share more than a millimetre (touching is fine)."""
     mm = 1e-3
     return a[0] < b[2] - mm and b[0] < a[2] - mm and a[1] < b[3] - mm and b[1] < a[3] - mm
-
-
-def _line_numbers(root: yaml.Node) -> dict[Path_, int]:
-    """Map each field path (as pydantic `loc`) to its 1-based YAML line."""
-    lines: dict[Path_, int] = {}
-
-    def walk(node: yaml.Node, path: Path_) -> None:
-        lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                child = (*path, str(key.value))
-                lines[child] = key.start_mark.line + 1
-                walk(value, child)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                walk(item, (*path, index))
-
-    walk(root, ())
-    return lines
-
-
-def _where(path: Path, lines: dict[Path_, int], loc: Path_) -> str:
-    """`file:line: field:` using the deepest part of loc that the YAML has."""
-    line = 1
-    for end in range(len(loc), -1, -1):
-        if loc[:end] in lines:
-            line = lines[loc[:end]]
-            break
-    field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
-    return f"{path}:{line}: {field.lstrip('.') or '(top level)'}:"
