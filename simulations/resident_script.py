@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,3 +32,18 @@ class ResidentScript:
     @property
     def finished(self) -> bool:
         return not self._pending
+
+
+def drop_endings(text: str, share: float, rng: random.Random) -> str:
+    """`text` as a weak recogniser hears it: `share` of the longer words lose their last letters.
+
+    Russian carries grammar in word endings ("выпила" -> "выпи"), so this is the
+    noise that matters most for intent matching.
+    """
+    words = text.split(" ")
+    for index, word in enumerate(words):
+        letters = len(word.rstrip(".,!?"))
+        if letters > 3 and rng.random() < share:
+            cut = rng.randint(1, min(2, letters - 3))
+            words[index] = word[: letters - cut] + word[letters:]
+    return " ".join(words)

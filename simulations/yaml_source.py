@@ -7,6 +7,7 @@ author a search.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -18,6 +19,37 @@ from homecare.errors import HomecareError
 
 FieldPath = tuple[str | int, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 without base-60 numbers: an unquoted `at: 10:15` stays the text "10:15"."""
+
+
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _NUMBER_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+def parse_yaml(text: str) -> tuple[object, dict[FieldPath, int]]:
+    """The data of a YAML document and the line of each field path."""
+    root = yaml.compose(text, Loader=_Loader)
+    data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
+    return data, line_numbers(root) if root is not None else {}
 
 
 def load_yaml_model(
@@ -37,13 +69,11 @@ def load_yaml_model(
     except OSError as problem:
         raise error(f"cannot read {what} file {path}: {problem.strerror}") from problem
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data, lines = parse_yaml(text)
     except yaml.YAMLError as problem:
         mark = getattr(problem, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise error(f"{path}{line}: not valid YAML: {problem}") from problem
-    lines = line_numbers(node) if node is not None else {}
     if not isinstance(data, dict):
         raise error(f"{path}:1: a {what} file must be a mapping of fields")
     try:
