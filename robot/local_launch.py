@@ -37,3 +37,31 @@ def start_nodes(runtime: LocalRuntime, nodes: Mapping[str, str] = ROBOT_NODES) -
             raise ConfigError(
                 f"node {name}: unknown parameter(s) {', '.join(unknown)} in the parameter file"
             )
+
+
+def local_state_parameters(folder: Path, speech_dir: Path) -> dict[str, dict[str, Any]]:
+    """Parameters that keep every node's state in `folder` and the robot's voice in WAV files.
+
+    For runs that must not touch the robot's real data (the demo, scenario runs).
+    """
+    return {
+        "tts": {
+            "output": "wav",
+            "wav_dir": str(speech_dir),
+            "profile_path": str(folder / "voice_profile.json"),
+        },
+        "reminders": {"store_path": str(folder / "reminders.db")},
+        "benefits": {"state_file": str(folder / "benefits.json")},
+        "appointments": {"state_file": str(folder / "appointments.json")},
+    }
+
+
+def close_nodes(runtime: LocalRuntime) -> None:
+    """Let nodes that hold processes, threads or connections release them (end of a run)."""
+    for name, instance in runtime.instances.items():
+        close = getattr(instance, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception as error:  # one node's failure must not keep others open
+                runtime.log.warning("node did not close cleanly", node=name, error=str(error))

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from homecare.clock import SystemClock
+from homecare.clock import Clock, SystemClock
 from homecare.errors import HomecareError
 from homecare.settings import Settings
 
@@ -43,8 +43,12 @@ class DemoLogin:
 class DemoFleet:
     """Start with `start()`, stop with `stop()`; everything lives under `folder`."""
 
-    def __init__(self, settings: Settings, folder: Path, lang: str) -> None:
+    def __init__(
+        self, settings: Settings, folder: Path, lang: str, clock: Clock | None = None
+    ) -> None:
         self.settings, self.folder, self.lang = settings, folder, lang
+        # A simulation runs the fleet on its own simulated clock, like the robot.
+        self.clock: Clock = clock or SystemClock()
         # 20 URL-safe characters: strong by our rules without needing every character class.
         self.password = secrets.token_urlsafe(15)
         self._service: Any = None
@@ -67,7 +71,7 @@ class DemoFleet:
                 "heartbeat_s": 30.0,
             }
         )
-        clock = SystemClock()
+        clock = self.clock
         init_fleet(
             fleet_settings.db_path,
             clock,
@@ -107,7 +111,7 @@ class DemoFleet:
         self._add_specialist(api)
         rental = api.post(
             "/rentals",
-            {"robot_id": robot["id"], "resident_id": resident["id"], "starts_on": _today()},
+            {"robot_id": robot["id"], "resident_id": resident["id"], "starts_on": self._today()},
         )
         api.post(f"/rentals/{rental['id']}/handover", {})
         broker = service.broker_address
@@ -115,6 +119,10 @@ class DemoFleet:
         password = urllib.parse.quote(robot["mqtt_password"], safe="")
         url = f"mqtt://{user}:{password}@{broker.host}:{broker.port}"
         return DemoRobot(id=robot["id"], broker_url=url)
+
+    def _today(self) -> str:
+        zone = ZoneInfo(self.settings.robot.timezone)
+        return self.clock.now().astimezone(zone).date().isoformat()
 
     def _add_specialist(self, api: _Api) -> None:
         """A social worker with free times from tomorrow on, for booking by voice."""
@@ -127,7 +135,7 @@ class DemoFleet:
             },
         )
         zone = ZoneInfo(self.settings.robot.timezone)
-        tomorrow = SystemClock().now().astimezone(zone).date() + timedelta(days=1)
+        tomorrow = self.clock.now().astimezone(zone).date() + timedelta(days=1)
         for hour in (10, 11):
             start = datetime.combine(tomorrow, time(hour), tzinfo=zone)
             api.post(
@@ -171,10 +179,6 @@ class _Api:
                 f"demo fleet: {method} {path} answered {error.code}: {detail}"
             ) from None
         return answer
-
-
-def _today() -> str:
-    return SystemClock().now().date().isoformat()
 
 
 def _free_port_or(host: str, preferred: int) -> int:

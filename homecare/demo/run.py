@@ -21,16 +21,11 @@ from homecare.demo.timeline import Timeline, local_morning, local_zone
 from homecare.errors import UsageError
 from homecare.logs import configure_logging
 from homecare.settings import Settings
-from robot.local_launch import robot_runtime, start_nodes
+from robot.local_launch import local_state_parameters, robot_runtime, start_nodes
 from robot.nodes import ROBOT_NODES
 from robot.runtime.local import LocalRuntime
 from robot.runtime.recorder import record_runtime
-
-SIMULATED_NODES = {
-    "battery_sim": "simulations.nodes.battery_sim_node:BatterySimNode",
-    "resident_speech": "simulations.nodes.resident_speech_node:ResidentSpeechNode",
-}
-
+from simulations.nodes import SIMULATED_NODES
 
 @dataclass(frozen=True)
 class DemoOptions:
@@ -147,17 +142,7 @@ def demo_schedule(lang: str, morning: datetime, timezone: str) -> dict[str, Any]
 
 def speech_parameters(options: DemoOptions, folder: Path) -> dict[str, dict[str, Any]]:
     """The robot's voice goes to WAV files (no speaker needed); its state stays in `folder`."""
-    speech_dir = (options.record or folder) / "speech"
-    return {
-        "tts": {
-            "output": "wav",
-            "wav_dir": str(speech_dir),
-            "profile_path": str(folder / "voice_profile.json"),
-        },
-        "reminders": {"store_path": str(folder / "reminders.db")},
-        "benefits": {"state_file": str(folder / "benefits.json")},
-        "appointments": {"state_file": str(folder / "appointments.json")},
-    }
+    return local_state_parameters(folder, (options.record or folder) / "speech")
 
 
 def run_demo(settings: Settings, options: DemoOptions, console: Console) -> DemoResult:

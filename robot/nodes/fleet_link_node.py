@@ -96,6 +96,10 @@ class FleetLinkNode:
         rt.timer(p.telemetry_period_s, self.send_telemetry)
         self.connection.start()
 
+    def close(self) -> None:
+        """Disconnect (the end of a simulated run; a real robot just stops)."""
+        self.connection.stop()
+
     def _on_connect(self) -> None:
         # paho's thread: only note it; the executor does the work in pump().
         self._birth_due.set()

@@ -9,6 +9,7 @@ replays on its simulated timeline.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +39,17 @@ _INFINITE = QosTime(sec=0x7FFFFFFF, nsec=0xFFFFFFFF)
 class BagRecorder:
     """A tap for `LocalRuntime.add_tap` that writes what it sees to `path` (a new folder)."""
 
-    def __init__(self, path: Path, types: MessageTypes, clock: Clock) -> None:
+    def __init__(
+        self,
+        path: Path,
+        types: MessageTypes,
+        clock: Clock,
+        every: Mapping[str, int] | None = None,
+    ) -> None:
         self.path = path
+        # Keep one message in N on heavy topics (a simulated camera's frames, for a day-long run).
+        self._every = dict(every or {})
+        self._seen: dict[str, int] = {}
         self._types = types
         self._clock = clock
         self._connections: dict[str, Connection] = {}
@@ -57,6 +67,12 @@ class BagRecorder:
             raise HomecareError(f"cannot record to {path}: {error.strerror}") from None
 
     def __call__(self, topic: str, msgtype: str, message: Any, qos: QoS) -> None:
+        every = self._every.get(topic, 1)
+        if every > 1:
+            seen = self._seen.get(topic, 0)
+            self._seen[topic] = seen + 1
+            if seen % every:
+                return
         data = self._types.serialize(message)
         timestamp_ns = int(self._clock.now().timestamp() * 1e9)
         with self._lock:
@@ -81,15 +97,20 @@ class BagRecorder:
                 self._writer = None
 
 
-def record_runtime(runtime: LocalRuntime, folder: Path) -> BagRecorder:
-    """Start recording every topic of `runtime` into `folder`, which must be new or empty."""
+def record_runtime(
+    runtime: LocalRuntime, folder: Path, every: Mapping[str, int] | None = None
+) -> BagRecorder:
+    """Start recording every topic of `runtime` into `folder`, which must be new or empty.
+
+    `every` thins heavy topics: {"/camera/image_raw": 15} keeps one frame in 15.
+    """
     if folder.exists():
         if not folder.is_dir() or any(folder.iterdir()):
             raise HomecareError(
                 f"--record {folder}: the folder exists and is not empty; name a new one"
             )
         folder.rmdir()
-    recorder = BagRecorder(folder, runtime.types, runtime.clock)
+    recorder = BagRecorder(folder, runtime.types, runtime.clock, every)
     runtime.add_tap(recorder)
     return recorder
 
