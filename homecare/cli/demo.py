@@ -11,7 +11,8 @@ from rich.console import Console
 from homecare.cli.options import ConfigOption, RecordOption
 from homecare.demo.run import DemoOptions, run_demo
 from homecare.errors import HomecareError
-from homecare.settings import load_settings
+from homecare.logs import configure_logging
+from homecare.settings import Settings, load_settings
 
 
 def demo(
@@ -23,14 +24,15 @@ def demo(
     duration: Annotated[
         float | None,
         typer.Option(
-            help="Wall-clock seconds to run (headless default: 60; otherwise until Ctrl+C)."
+            help="Wall-clock seconds to run (default: the whole simulated morning; with "
+            "--camera or --no-fleet headless 60, otherwise until Ctrl+C)."
         ),
     ] = None,
     speed: Annotated[
         float | None,
         typer.Option(
-            help="Simulated seconds per wall-clock second (default 60; 1 with --camera, "
-            "since video plays at its own rate)."
+            help="Simulated seconds per wall-clock second (default 60, slower while the "
+            "resident talks or moves; 1 with --camera, since video plays at its own rate)."
         ),
     ] = None,
     record: RecordOption = None,
@@ -47,11 +49,20 @@ def demo(
         typer.Option("--fleet/--no-fleet", help="Also run the fleet service and its dashboard."),
     ] = True,
 ) -> None:
-    """Start a simulated robot at home and print a live timeline of what happens."""
+    """Start a simulated robot at home and print a live timeline of what happens.
+
+    By default the robot lives in the simulated home (a morning: reminders, a
+    benefits question, a booking, a fall with no answer) with the fleet's
+    dashboard live, and a report at the end. With --camera or --no-fleet, the
+    robot runs on its own with a video as its camera.
+    """
     settings = load_settings(config)
+    console = Console()
+    if camera is None and fleet:
+        _simulated_home_demo(settings, console, duration, speed, record)
+        return
     if headless and duration is None:
         duration = 60.0
-    console = Console()
     result = run_demo(
         settings,
         DemoOptions(
@@ -67,6 +78,37 @@ def demo(
     )
     console.print(
         f"simulated {result.simulated_s / 60:.1f} min, {len(result.timeline)} timeline events"
+    )
+    if result.callback_errors:
+        failures = ", ".join(f"{k} x{v}" for k, v in sorted(result.callback_errors.items()))
+        raise HomecareError(f"nodes failed while handling messages: {failures} (see the log)")
+
+
+def _simulated_home_demo(
+    settings: Settings,
+    console: Console,
+    duration: float | None,
+    speed: float | None,
+    record: Path | None,
+) -> None:
+    from homecare.demo.simulated_home import SimulatedDemoOptions, run_simulated_demo
+
+    configure_logging("WARNING")
+    result = run_simulated_demo(
+        settings,
+        SimulatedDemoOptions(speed=speed or 60.0, duration_s=duration, record=record),
+        console,
+    )
+    record_ = result.record
+    for expectation in record_.expectations:
+        mark = "[green]✓[/green]" if expectation.passed else "[yellow]✗[/yellow]"
+        console.print(f"{mark} {expectation.name}", highlight=False)
+    stopped = " (stopped early)" if result.interrupted else ""
+    console.print(
+        f"simulated {record_.sim_seconds / 60:.1f} min in {record_.wall_seconds:.0f} s{stopped}, "
+        f"{len(record_.timeline)} timeline events; report: {result.report}",
+        highlight=False,
+        soft_wrap=True,
     )
     if result.callback_errors:
         failures = ", ".join(f"{k} x{v}" for k, v in sorted(result.callback_errors.items()))

@@ -70,6 +70,9 @@ class DemoFleet:
                 # The demo robot reports every 30 simulated s: 0.5 s of wall time at 60x.
                 "heartbeat_s": 30.0,
             }
+            # On a simulated clock an hour passes in seconds: let a dashboard login last
+            # a simulated week, so a person can watch the run.
+            | ({} if isinstance(self.clock, SystemClock) else {"token_ttl_minutes": 7 * 24 * 60})
         )
         clock = self.clock
         init_fleet(

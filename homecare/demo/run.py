@@ -27,6 +27,7 @@ from robot.runtime.local import LocalRuntime
 from robot.runtime.recorder import record_runtime
 from simulations.nodes import SIMULATED_NODES
 
+
 @dataclass(frozen=True)
 class DemoOptions:
     headless: bool
@@ -66,78 +67,25 @@ def camera_parameters(options: DemoOptions) -> dict[str, dict[str, Any]]:
     }  # fmt: skip
 
 
-STORY_LINES = {
-    # (simulated seconds after 08:00, what the resident says)
-    "ru": [
-        (60.0, "Который час?"),
-        (130.0, "Говори помедленнее, пожалуйста"),
-        (330.0, "Да, выпила"),
-        (2400.0, "Какие льготы мне положены?"),
-        (2430.0, "да"),
-        (2460.0, "да"),
-        (2490.0, "да"),
-        (2520.0, "нет"),
-        (2550.0, "да"),
-        (2580.0, "да"),
-        (2610.0, "да"),
-        (3000.0, "Запиши меня к социальному работнику"),
-        (3030.0, "да"),
-    ],
-    "en": [
-        (60.0, "What time is it?"),
-        (130.0, "Please speak more slowly"),
-        (330.0, "Yes, I took it"),
-        (2400.0, "What benefits am I entitled to?"),
-        (2430.0, "yes"),
-        (2460.0, "yes"),
-        (2490.0, "yes"),
-        (2520.0, "no"),
-        (2550.0, "yes"),
-        (2580.0, "yes"),
-        (2610.0, "yes"),
-        (3000.0, "Book me an appointment with the social worker"),
-        (3030.0, "yes"),
-    ],
-}
-
-
-def story_parameters(lang: str) -> dict[str, dict[str, Any]]:
-    """What happens in the demo's simulated home (initial conditions and the resident's lines).
+def demo_story(lang: str, morning: datetime) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The demo scenario's lines and reminders (`simulations/scenarios/demo*.yaml`), for a
+    robot without the simulated home: (node parameters, the resident's `ReminderSchedule`).
 
     The morning pill at 08:05 is acknowledged; the vitamin at 08:20 is not (the
     resident says nothing), so it is re-prompted and reported missed at 08:35.
     """
-    return {
+    from homecare.demo.simulated_home import DEMO_SCENARIOS
+    from simulations.scenario.loader import load_scenario, resolve_scenario
+    from simulations.scenario.setup import reminder_schedule, resident_lines
+
+    loaded = load_scenario(resolve_scenario(DEMO_SCENARIOS[lang]))
+    schedule = reminder_schedule(loaded, morning.date()) or {}
+    parameters: dict[str, dict[str, Any]] = {
         # The battery starts nearly low, so the low-battery path shows within seconds.
         "battery_sim": {"initial_pct": 20.5, "dock_below_pct": 20.0, "travel_to_dock_s": 120.0},
-        "resident_speech": {
-            "lines": [{"at_s": at, "text": text, "lang": lang} for at, text in STORY_LINES[lang]]
-        },
+        "resident_speech": {"lines": resident_lines(loaded)},
     }
-
-
-def demo_schedule(lang: str, morning: datetime, timezone: str) -> dict[str, Any]:
-    """The resident's medication (a `ReminderSchedule`): a pill at 08:05 and a vitamin at 08:20."""
-    day = morning.date().isoformat()
-    ru = lang == "ru"
-    pill, vitamin = ("эналаприл", "витамин D") if ru else ("enalapril", "vitamin D")
-    return {
-        "timezone": timezone,
-        "medicines": [
-            {"name": pill, "aliases": ["от давления"] if ru else ["blood pressure pill"],
-             "dose": "1 таблетка" if ru else "one tablet"},
-            {"name": vitamin, "dose": "2 капсулы" if ru else "two capsules"},
-        ],
-        "reminders": [
-            {"id": "pill-morning", "kind": "medication",
-             "title": "Таблетка от давления" if ru else "Blood pressure pill",
-             "medicine": pill, "dose": "1 таблетка" if ru else "one tablet",
-             "start": f"{day}T08:05:00", "rrule": "FREQ=DAILY"},
-            {"id": "vitamin-d", "kind": "medication", "title": "Витамин D" if ru else "Vitamin D",
-             "medicine": vitamin, "dose": "2 капсулы" if ru else "two capsules",
-             "start": f"{day}T08:20:00", "rrule": "FREQ=DAILY"},
-        ],
-    }  # fmt: skip
+    return parameters, schedule
 
 
 def speech_parameters(options: DemoOptions, folder: Path) -> dict[str, dict[str, Any]]:
@@ -155,10 +103,9 @@ def run_demo(settings: Settings, options: DemoOptions, console: Console) -> Demo
     clock = AcceleratedClock(options.speed, start=morning, paused=True)
     lang = settings.robot.language
     folder = settings.data_dir / "demo"
-    schedule = demo_schedule(lang, morning, settings.robot.timezone)
-    overrides = (
-        story_parameters(lang) | camera_parameters(options) | speech_parameters(options, folder)
-    )
+    story, schedule = demo_story(lang, morning)
+    schedule["timezone"] = settings.robot.timezone
+    overrides = story | camera_parameters(options) | speech_parameters(options, folder)
     demo_fleet = DemoFleet(settings, folder, lang)
     login: DemoLogin | None = None
     robot_nodes = dict(ROBOT_NODES)
