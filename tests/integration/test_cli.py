@@ -127,10 +127,11 @@ def test_interfaces_list_names_the_project_types() -> None:
 
 
 def test_demo_runs_a_fleet_whose_dashboard_shows_the_robot_and_its_alert(tmp_path: Path) -> None:
-    """Also the demo's story: a pill taken at 08:05, a vitamin missed at 08:35, a benefits
-    conversation at 08:40 and an appointment booked by voice at 08:50."""
+    """Also the demo's story in the simulated home: a pill taken at 08:05, a vitamin missed at
+    08:35, a benefits conversation at 08:40, an appointment booked by voice at 08:50 and a fall
+    with no answer at 08:55, then where the report is."""
     process = subprocess.Popen(
-        [*HOMECARE, "demo", "--headless", "--duration", "55"],
+        [*HOMECARE, "demo", "--headless", "--speed", "120"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -178,13 +179,18 @@ def test_demo_runs_a_fleet_whose_dashboard_shows_the_robot_and_its_alert(tmp_pat
         kinds = {item["kind"] for item in client.get("/api/v1/incidents").json()["items"]}
         assert "missed_medication" in kinds
     finally:
-        stdout, stderr = process.communicate(timeout=90)
+        stdout, stderr = process.communicate(timeout=400)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
     assert "pill-morning: taken" in stdout and "vitamin-d: missed" in stdout
     assert "intent    benefits.query" in stdout and "Скорее всего, вам положено" in stdout
     assert "Вы записаны: завтра" in stdout
-    speech = sorted((Path(os.environ["HOMECARE_DATA_DIR"]) / "demo" / "speech").glob("*.wav"))
+    assert "fall      falling" in stdout and "ALERT     fall [critical]" in stdout
+    assert "✓ the fall became a critical incident within 45 s" in stdout
+    demo = Path(os.environ["HOMECARE_DATA_DIR"]) / "demo"
+    assert f"report: {demo / 'report.html'}" in stdout
+    assert (demo / "report.html").exists() and (demo / "plots" / "timeline.png").exists()
+    speech = sorted((demo / "speech").glob("*.wav"))
     assert len(speech) >= 5  # time, low battery, two reminders, re-prompts, ...
     with wave.open(str(speech[0])) as first:
         assert first.getnframes() > first.getframerate() // 2  # at least half a second of speech
