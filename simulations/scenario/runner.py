@@ -12,6 +12,8 @@ The run folder gets the MCAP recording (`bag/`), the robot's speech as WAV
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -155,9 +157,10 @@ class _Run:
         self.sim_seconds = 0.0
         self.bag_folder = options.bag or folder / "bag"
         self.interrupted = False
+        self.live: Timeline | None = None
 
     def start(self) -> None:
-        from simulations.world import SimWorld
+        SimWorld = _import_world()  # noqa: N806 - a class
 
         scenario = self.loaded.scenario
         day = self.clock.now().astimezone(ZoneInfo(scenario.timezone)).date()
@@ -180,8 +183,8 @@ class _Run:
             )
         runtime.add_tap(self.observer)
         if self.options.live is not None:
-            zone = ZoneInfo(scenario.timezone)
-            runtime.add_tap(Timeline(self.options.live, self.clock, zone))
+            self.live = Timeline(self.options.live, self.clock, ZoneInfo(scenario.timezone))
+            runtime.add_tap(self.live)
         nodes = {name: target for name, target in ROBOT_NODES.items() if name != "asr"}
         start_nodes(runtime, nodes | SIMULATED_NODES)
         world = self.world
@@ -242,10 +245,15 @@ class _Run:
             if self.camera is not None:
                 self.camera.wake()
             target = entry.room or entry.furniture or entry.direction or ""
-            self.observer.note("sim", f"resident: {entry.action} {target}".strip())
+            self._note(f"resident: {entry.action} {target}".strip())
         elif entry.uplink is not None and self.proxy is not None:
             (self.proxy.cut if entry.uplink == "down" else self.proxy.restore)()
-            self.observer.note("sim", f"uplink {entry.uplink}")
+            self._note(f"uplink {entry.uplink}")
+
+    def _note(self, text: str) -> None:
+        self.observer.note("sim", text)
+        if self.live is not None:
+            self.live.emit("sim", "dim", text)
 
     def _camera_busy(self) -> bool:
         return self.camera is not None and self.camera.full_rate
@@ -289,6 +297,27 @@ class _Run:
         if self.runtime is None:
             raise HomecareError("the run has not started")
         return self.runtime
+
+
+def _import_world() -> Any:
+    """`simulations.world.SimWorld`, imported without pybullet's banner on stdout.
+
+    pybullet prints its build time from C when imported, which would break
+    `homecare sim run --json` for anyone parsing stdout.
+    """
+    if "pybullet" not in sys.modules:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with Path(os.devnull).open("wb") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                import pybullet  # noqa: F401
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+    from simulations.world import SimWorld
+
+    return SimWorld
 
 
 def _new_folder(folder: Path) -> Path:
