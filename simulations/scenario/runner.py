@@ -46,6 +46,9 @@ from simulations.uplink import CuttableProxy
 
 # Around each line the resident says, the dialog runs on speech engine time: go slow.
 SPEECH_WINDOW_S = (45.0, 60.0)
+# While the robot's link is down, its MQTT client retries on the wall clock (1 s, 2 s, ...
+# up to 30 s apart): a slow clock keeps a reconnect within a minute or so of simulated time.
+LINK_DOWN_SPEED = 10.0
 # After the scenario's end: at most this long (wall) for the fleet to store what is in flight.
 SETTLE_WALL_S = 15.0
 CAMERA_RECORD_EVERY = 15  # one camera frame in 15 goes into the recording
@@ -223,7 +226,8 @@ class _Run:
             active = self._camera_busy() or any(
                 -SPEECH_WINDOW_S[0] <= now - at <= SPEECH_WINDOW_S[1] for at in speech
             )
-            clock.set_max_speed(self.options.active_speed if active else self.options.quiet_speed)
+            speed = self.options.active_speed if active else self.options.quiet_speed
+            clock.set_max_speed(min(speed, LINK_DOWN_SPEED) if self._link_down() else speed)
             step = 1.0 if active else 10.0
             until = min(loaded.duration_s, now + step, *(t.offset_s for t in pending[:1]))
             runtime.run_for(max(0.0, until - now))
@@ -254,6 +258,10 @@ class _Run:
         self.observer.note("sim", text)
         if self.live is not None:
             self.live.emit("sim", "dim", text)
+
+    def _link_down(self) -> bool:
+        link: Any = self._runtime().instances.get("fleet_link")
+        return link is not None and not link.connection.connected.is_set()
 
     def _camera_busy(self) -> bool:
         return self.camera is not None and self.camera.full_rate
