@@ -48,6 +48,14 @@ class RobotSetup(_Strict):
     battery: float = Field(default=80.0, ge=0, le=100)  # percent at the start
 
 
+class CameraSetup(_Strict):
+    """The robot's camera in the simulated home."""
+
+    width: int = Field(default=320, ge=32, le=1920)
+    height: int = Field(default=240, ge=24, le=1080)
+    fps: float = Field(default=15.0, gt=0, le=60)  # frames per simulated second while busy
+
+
 class SpeechNoise(_Strict):
     """How the recogniser garbles the resident's lines (seeded, so runs repeat)."""
 
@@ -119,6 +127,7 @@ class Scenario(_Strict):
     seed: int = 0
     resident: ResidentSetup = ResidentSetup()
     robot: RobotSetup = RobotSetup()
+    camera: CameraSetup = CameraSetup()
     speech_noise: SpeechNoise = SpeechNoise()
     reminders: list[ScenarioReminder] = []
     timeline: list[TimelineEntry] = []

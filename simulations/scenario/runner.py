@@ -203,6 +203,7 @@ class _Run:
                 "resident_dir": str(robot_dir / "resident"),
             },
             "battery_sim": {"initial_pct": scenario.robot.battery},
+            "sim_camera": {"fps": scenario.camera.fps},
             "resident_speech": {"lines": resident_lines(self.loaded)},
         }
 
