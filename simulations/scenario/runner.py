@@ -309,21 +309,24 @@ class _Run:
 
 
 def _import_world() -> Any:
-    """`simulations.world.SimWorld`, imported without pybullet's banner on stdout.
+    """`simulations.world.SimWorld`, imported without pybullet's banner.
 
     pybullet prints its build time from C when imported, which would break
-    `homecare sim run --json` for anyone parsing stdout.
+    `homecare sim run --json` and the CLI's one-line errors.
     """
     if "pybullet" not in sys.modules:
         sys.stdout.flush()
-        saved = os.dup(1)
+        sys.stderr.flush()
+        saved = [os.dup(1), os.dup(2)]
         try:
             with Path(os.devnull).open("wb") as devnull:
                 os.dup2(devnull.fileno(), 1)
+                os.dup2(devnull.fileno(), 2)
                 import pybullet  # noqa: F401
         finally:
-            os.dup2(saved, 1)
-            os.close(saved)
+            for fd, copy in zip((1, 2), saved, strict=True):
+                os.dup2(copy, fd)
+                os.close(copy)
     from simulations.world import SimWorld
 
     return SimWorld
