@@ -136,3 +136,11 @@ def test_times_and_durations() -> None:
             parse_duration(bad)
     with pytest.raises(TimeFormatError):
         parse_time_of_day("25:00")
+
+
+def test_the_loader_knows_the_world_s_actions_and_fall_directions() -> None:
+    from simulations import world
+    from simulations.scenario import posture
+
+    assert set(posture.ACTIONS) == set(world.ACTIONS)
+    assert set(posture.FALL_DIRECTIONS) == set(world.FALL_DIRECTIONS)
