@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from homecare.cli.options import ConfigOption, RecordOption
 from homecare.demo.run import DemoOptions, run_demo
 from homecare.errors import HomecareError
-from homecare.logs import configure_logging
 from homecare.settings import Settings, load_settings
 
 
@@ -93,7 +93,6 @@ def _simulated_home_demo(
 ) -> None:
     from homecare.demo.simulated_home import SimulatedDemoOptions, run_simulated_demo
 
-    configure_logging("WARNING")
     result = run_simulated_demo(
         settings,
         SimulatedDemoOptions(speed=speed or 60.0, duration_s=duration, record=record),
@@ -102,11 +101,11 @@ def _simulated_home_demo(
     record_ = result.record
     for expectation in record_.expectations:
         mark = "[green]✓[/green]" if expectation.passed else "[yellow]✗[/yellow]"
-        console.print(f"{mark} {expectation.name}", highlight=False)
+        console.print(f"{mark} {escape(expectation.name)}", highlight=False)
     stopped = " (stopped early)" if result.interrupted else ""
     console.print(
         f"simulated {record_.sim_seconds / 60:.1f} min in {record_.wall_seconds:.0f} s{stopped}, "
-        f"{len(record_.timeline)} timeline events; report: {result.report}",
+        f"{len(record_.timeline)} timeline events; report: {escape(str(result.report))}",
         highlight=False,
         soft_wrap=True,
     )

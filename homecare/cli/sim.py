@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from homecare.cli.options import ConfigOption
 from homecare.clock import SystemClock
 from homecare.errors import UsageError
-from homecare.logs import configure_logging
 from homecare.settings import load_settings
 from simulations.gazebo.export import export_world
 from simulations.home import load_home, resolve_home, shipped_homes
@@ -96,11 +96,16 @@ def run(
     folder = out or settings.data_dir / "sim-runs" / f"{loaded.name}-{stamp}"
     console = Console(stderr=as_json)
     live = None if headless or as_json else console
-    configure_logging("WARNING")
     result = run_scenario(
         loaded,
         settings,
-        RunOptions(out=folder, quiet_speed=quiet_speed, active_speed=active_speed, live=live),
+        RunOptions(
+            out=folder,
+            quiet_speed=quiet_speed,
+            active_speed=active_speed,
+            live=live,
+            log_level=settings.log_level,
+        ),
     )
     if as_json:
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
@@ -114,10 +119,12 @@ def _print_result(console: Console, result: RunResult) -> None:
     record = result.record
     for expectation in record.expectations:
         mark = "[green]PASS[/green]" if expectation.passed else "[bold red]FAIL[/bold red]"
-        console.print(f"{mark} {expectation.name}: {expectation.detail}", highlight=False)
+        text = escape(f"{expectation.name}: {expectation.detail}")
+        console.print(f"{mark} {text}", highlight=False)
     verdict = "[green]passed[/green]" if record.passed else "[bold red]FAILED[/bold red]"
     console.print(
-        f"{record.scenario} {verdict}: {record.sim_seconds / 3600:.2f} h simulated in "
-        f"{record.wall_seconds:.0f} s; report: {result.report}",
+        f"{escape(record.scenario)} {verdict}: {record.sim_seconds / 3600:.2f} h simulated in "
+        f"{record.wall_seconds:.0f} s; report: {escape(str(result.report))}",
         highlight=False,
+        soft_wrap=True,
     )

@@ -67,5 +67,6 @@ def run_simulated_demo(
             live=console,
             wall_limit_s=options.duration_s,
             on_fleet_ready=banner,
+            log_level=settings.log_level,
         ),
     )

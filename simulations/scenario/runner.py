@@ -29,6 +29,7 @@ from homecare.clock import PacedClock, SystemClock
 from homecare.demo.fleet import DemoFleet, DemoLogin
 from homecare.demo.timeline import Timeline
 from homecare.errors import HomecareError
+from homecare.logs import configure_logging
 from homecare.settings import Settings
 from robot.local_launch import close_nodes, local_state_parameters, robot_runtime, start_nodes
 from robot.nodes import ROBOT_NODES
@@ -67,6 +68,8 @@ class RunOptions:
     wall_limit_s: float | None = None
     # Told the dashboard's address and login once the fleet is up (the demo prints them).
     on_fleet_ready: Callable[[DemoLogin], None] | None = None
+    # Log from this level to robot.log in the run folder (None: leave logging alone).
+    log_level: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class RunResult:
 
 def run_scenario(loaded: LoadedScenario, settings: Settings, options: RunOptions) -> RunResult:
     folder = _new_folder(options.out)
+    if options.log_level is not None:
+        configure_logging(options.log_level, file=folder / "robot.log")
     scenario = loaded.scenario
     zone = ZoneInfo(scenario.timezone)
     start = _start_moment(loaded, zone)
