@@ -23,6 +23,7 @@ from simulations.yaml_source import FieldPath, load_yaml_model
 HOMES_DIR = Path(__file__).parent / "homes"
 OUTSIDE = "outside"  # a door may join a room to the outside (the front door)
 _EPS = 1e-6
+DOORWAY_CLEARANCE = 0.4  # metres of free floor on each side of a door
 
 Metres = Annotated[float, Field(gt=0)]
 
@@ -208,6 +209,21 @@ def _check_furniture(home: Home, names: list[str]) -> Iterator[tuple[FieldPath, 
         inner = (box[0] + 1e-3, box[1] + 1e-3, box[2] - 1e-3, box[3] - 1e-3)
         if not (room.contains(inner[0], inner[1]) and room.contains(inner[2], inner[3])):
             yield ("furniture", i), f"{item.type} is not inside room {item.room!r}"
+        for j, door in enumerate(home.doors):
+            if _boxes_overlap(box, _doorway(home, door)):
+                yield ("furniture", i), (
+                    f"{item.type} blocks doors[{j}] at ({door.x:g}, {door.y:g}): "
+                    f"leave {DOORWAY_CLEARANCE:g} m free on both sides of a door"
+                )
+
+
+def _doorway(home: Home, door: Door) -> tuple[float, float, float, float]:
+    """The floor a person crosses to pass the door: its width, and clearance on both sides."""
+    half, depth = door.width / 2, DOORWAY_CLEARANCE
+    wall = _door_wall(home.walls, door)
+    if wall is None or wall.horizontal:
+        return door.x - half, door.y - depth, door.x + half, door.y + depth
+    return door.x - depth, door.y - half, door.x + depth, door.y + half
 
 
 def _check_walls(walls: list[Wall]) -> Iterator[tuple[FieldPath, str]]:

@@ -35,6 +35,7 @@ def sim(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
 
 def run_json(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     assert "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.strip(), f"no JSON on stdout; stderr: {result.stderr}"
     answer: dict[str, Any] = json.loads(result.stdout)
     return answer
 

@@ -38,6 +38,7 @@ def test_two_room_flat_has_kitchen_hall_bathroom_and_two_rooms() -> None:
         ("overlapping_walls.yaml", 10, "walls[2]", "wall overlaps walls[1]"),
         ("furniture_outside.yaml", 19, "furniture[4]", "table is not inside room 'living_room'"),
         ("furniture_in_wall.yaml", 18, "furniture[3]", "sofa overlaps walls[2]"),
+        ("door_blocked.yaml", 49, "furniture[12]", "tv_stand blocks doors[3] at (5, 3)"),
         ("door_not_on_wall.yaml", 13, "doors[0]", "is not on a wall"),
         ("dock_outside.yaml", 24, "dock", "outside every room"),
         ("unknown_field.yaml", 24, "dock.colour", "Extra inputs are not permitted"),
