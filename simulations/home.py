@@ -211,9 +211,12 @@ def _check_furniture(home: Home, names: list[str]) -> Iterator[tuple[FieldPath, 
             yield ("furniture", i), f"{item.type} is not inside room {item.room!r}"
         for j, door in enumerate(home.doors):
             if _boxes_overlap(box, _doorway(home, door)):
-                yield ("furniture", i), (
-                    f"{item.type} blocks doors[{j}] at ({door.x:g}, {door.y:g}): "
-                    f"leave {DOORWAY_CLEARANCE:g} m free on both sides of a door"
+                yield (
+                    ("furniture", i),
+                    (
+                        f"{item.type} blocks doors[{j}] at ({door.x:g}, {door.y:g}): "
+                        f"leave {DOORWAY_CLEARANCE:g} m free on both sides of a door"
+                    ),
                 )
 
 

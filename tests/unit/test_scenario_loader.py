@@ -92,10 +92,11 @@ BAD = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("old", "new", "line", "field", "message"), BAD)
+@pytest.mark.parametrize("case", BAD, ids=[case[4] for case in BAD])
 def test_each_mistake_names_file_line_and_field(
-    tmp_path: Path, old: str, new: str, line: int, field: str, message: str
+    tmp_path: Path, case: tuple[str, str, int, str, str]
 ) -> None:
+    old, new, line, field, message = case
     assert old in GOOD
     path = write(tmp_path, GOOD.replace(old, new, 1))
     with pytest.raises(ScenarioError) as caught:
