@@ -32,6 +32,10 @@ FALL_DIRECTIONS: frozenset[str] = frozenset({"forward", "backward", "left", "rig
 POSTURES = ("standing", "walking", "sitting", "lying", "bending", "falling", "fallen")
 
 
+# Where the resident stands by default: within this distance of the room's camera.
+NEAR_CAMERA_M = 3.5
+
+
 @dataclass(frozen=True)
 class ResidentState:
     room: str
@@ -434,7 +438,11 @@ class SimWorld:
             # who trips lands in sight and not on the furniture.
             axis = (-math.sin(camera.yaw), math.cos(camera.yaw))
             open_floor = [s for s in seen if self._open_across(room, view, s, axis)]
-            spots = open_floor or seen or spots
+            # A room camera watches the floor near it: far away a person is a few dozen
+            # pixels, too small to see fall (the kitchen is 7 m long).
+            near = [s for s in seen if math.dist(s, (camera.x, camera.y)) <= NEAR_CAMERA_M]
+            near_open = [s for s in near if s in open_floor]
+            spots = near_open or near or open_floor or seen or spots
         return self._rng.choice(spots)
 
     def _open_across(self, room: str, view: CameraView, spot: Point, axis: Point) -> bool:
