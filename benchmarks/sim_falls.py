@@ -220,7 +220,7 @@ def run_clip(variant: Variant, after_s: float = AFTER_S) -> ClipResult:
             now = i / FPS
             world.advance(now)
             started = time.perf_counter()
-            frame = world.render()
+            frame = world.render()[:, :, ::-1]  # the detector takes OpenCV's BGR order
             rendered = time.perf_counter()
             events = detector.process(frame, now)
             detect_s += time.perf_counter() - rendered

@@ -43,7 +43,11 @@ def check_frame(frame: object) -> Frame:
 
 
 def image_to_array(message: Any) -> Frame:
-    """The pixels of a `sensor_msgs/Image` (rgb8, bgr8 or mono8) as an H x W (x 3) array."""
+    """The pixels of a `sensor_msgs/Image` (rgb8, bgr8 or mono8) as an H x W (x 3) array.
+
+    Colour frames come back in OpenCV's BGR order whatever the message's encoding:
+    the detector's grey conversion weighs red and blue differently.
+    """
     encoding = str(message.encoding).lower()
     channels = _CHANNELS.get(encoding)
     if channels is None:
@@ -62,12 +66,17 @@ def image_to_array(message: Any) -> Frame:
         raise FrameError(f"image has {data.size} bytes, expected {step * height}")
     rows = data[: step * height].reshape(height, step)[:, : width * channels]
     image = rows.reshape(height, width, channels) if channels == 3 else rows.reshape(height, width)
+    if encoding == "rgb8":
+        image = image[:, :, ::-1]
     return check_frame(image)
 
 
 def array_to_image_fields(frame: Frame, encoding: str = "rgb8") -> dict[str, Any]:
-    """The fields of a `sensor_msgs/Image` holding `frame` (for cameras and tests)."""
+    """The fields of a `sensor_msgs/Image` holding `frame` (BGR, as OpenCV reads it) in
+    `encoding` (for cameras and tests)."""
     frame = check_frame(frame)
+    if encoding == "rgb8" and frame.ndim == 3:
+        frame = frame[:, :, ::-1]
     channels = 1 if frame.ndim == 2 else frame.shape[2]
     if _CHANNELS.get(encoding) != channels:
         raise FrameError(f"a {channels}-channel frame cannot be sent as {encoding}")

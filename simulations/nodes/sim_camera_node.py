@@ -79,7 +79,9 @@ class SimCameraNode:
 
     def _send(self, frame: Any) -> None:
         image = self.image_type(
-            header=header(self.rt, "camera"), **array_to_image_fields(frame, "rgb8")
+            # The world renders RGB; frames in this project are BGR (OpenCV's order).
+            header=header(self.rt, "camera"),
+            **array_to_image_fields(frame[:, :, ::-1], "rgb8"),
         )
         self.publisher.publish(image)
         self.sent += 1

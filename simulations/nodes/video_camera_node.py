@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from homecare.errors import HomecareError
@@ -67,11 +66,10 @@ class VideoCameraNode:
         if frame is None:
             return
         self._last = frame
-        rgb = np.ascontiguousarray(frame[:, :, ::-1]) if frame.ndim == 3 else frame
         encoding = "rgb8" if frame.ndim == 3 else "mono8"
         self.publisher.publish(
             self.rt.types.get("sensor_msgs/msg/Image")(
-                header=header(self.rt, "camera"), **array_to_image_fields(rgb, encoding)
+                header=header(self.rt, "camera"), **array_to_image_fields(frame, encoding)
             )
         )
         self.sent += 1
