@@ -53,6 +53,7 @@ LINK_DOWN_SPEED = 10.0
 # After the scenario's end: at most this long (wall) for the fleet to store what is in flight.
 SETTLE_WALL_S = 15.0
 CAMERA_RECORD_EVERY = 15  # one camera frame in 15 goes into the recording
+CAMERA_IDLE_PERIOD_S = 60.0  # a still scene: one frame a minute
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,9 @@ class _Run:
                 "resident_dir": str(robot_dir / "resident"),
             },
             "battery_sim": {"initial_pct": scenario.robot.battery},
-            "sim_camera": {"fps": scenario.camera.fps},
+            "sim_camera": {"fps": scenario.camera.fps, "idle_period_s": CAMERA_IDLE_PERIOD_S},
+            # The simulated camera idles at one frame a minute while nothing moves.
+            "fall_detector": {"camera_timeout_s": 2.5 * CAMERA_IDLE_PERIOD_S},
             "resident_speech": {"lines": resident_lines(self.loaded)},
         }
 

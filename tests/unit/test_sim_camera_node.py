@@ -26,7 +26,8 @@ def test_frames_are_evenly_stamped_and_only_rendered_when_something_moves(
     world: SimWorld,
 ) -> None:
     clock = ManualClock()
-    rt = LocalRuntime(clock=clock, parameters={"sim_camera": {"hold_s": 2.0, "startup_s": 1.0}})
+    parameters = {"sim_camera": {"hold_s": 2.0, "startup_s": 1.0, "idle_period_s": 5.0}}
+    rt = LocalRuntime(clock=clock, parameters=parameters)
     camera: Any = rt.add_node("sim_camera", lambda node: SimCameraNode(node, world))
     stamps: list[float] = []
     probe = rt.node("probe")
