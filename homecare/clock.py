@@ -90,10 +90,14 @@ class PacedClock(ManualClock):
     takes long on the wall (rendering a camera frame) takes no simulated time
     and frames stay evenly spaced. Unlike it, time cannot run away from the
     world outside the process (a broker, the fleet service, a speech engine):
-    a step of `d` simulated seconds is allowed only `d / max_speed` wall
-    seconds after the previous step. No credit is banked: a slow stretch does
-    not let the next one race.
+    simulated time follows a schedule of `max_speed` simulated seconds per wall
+    second. A step that waited a little too long is made up by the next ones
+    (thread wake-ups are coarse next to a 0.1 s step at 1000x), but once the
+    run is more than `MAX_LAG_S` of wall time behind (slow work), the schedule
+    starts again from there: a slow stretch does not let the next one race.
     """
+
+    MAX_LAG_S = 0.25
 
     def __init__(
         self, max_speed: float, start: datetime = DEFAULT_SIM_START, wall: Clock | None = None
@@ -101,19 +105,20 @@ class PacedClock(ManualClock):
         super().__init__(start)
         self._wall = wall or SystemClock()
         self.max_speed = _check_speed(max_speed)
-        self._anchor = (0.0, self._wall.monotonic())  # (simulated, wall) at the last step
+        self._anchor = (0.0, self._wall.monotonic())  # (simulated, wall) the schedule starts at
 
     def set_max_speed(self, max_speed: float) -> None:
-        self.max_speed = _check_speed(max_speed)
+        speed = _check_speed(max_speed)
+        if speed != self.max_speed:
+            self.max_speed = speed
+            self._anchor = (self.monotonic(), self._wall.monotonic())
 
     def wall_seconds_until(self, monotonic_target: float) -> float:
         """How long the wall clock must run before a step to `monotonic_target` is allowed."""
-        sim, wall = self._anchor
-        earliest = wall + (monotonic_target - sim) / self.max_speed
-        return max(0.0, earliest - self._wall.monotonic())
+        return max(0.0, self._due(monotonic_target) - self._wall.monotonic())
 
     def step_towards(self, monotonic_target: float) -> None:
-        """Advance as far towards `monotonic_target` as the wall clock allows by now."""
+        """Advance as far towards `monotonic_target` as the schedule allows by now."""
         sim, wall = self._anchor
         wall_now = self._wall.monotonic()
         reachable = (
@@ -122,7 +127,13 @@ class PacedClock(ManualClock):
             else sim + (wall_now - wall) * self.max_speed
         )
         self.advance_to(min(monotonic_target, reachable))
-        self._anchor = (self.monotonic(), wall_now)
+        if wall_now - self._due(self.monotonic()) > self.MAX_LAG_S:
+            self._anchor = (self.monotonic(), wall_now)
+
+    def _due(self, monotonic_target: float) -> float:
+        """The wall time at which the schedule reaches `monotonic_target`."""
+        sim, wall = self._anchor
+        return wall + (monotonic_target - sim) / self.max_speed
 
 
 def _check_speed(speed: float) -> float:
