@@ -103,9 +103,9 @@ def test_paced_clock_without_a_cap_jumps_like_a_manual_clock() -> None:
 def test_paced_clock_makes_up_for_a_late_wake_up_but_not_for_a_long_stall() -> None:
     wall = SteppedWall()
     clock = PacedClock(100.0, START, wall=wall)
-    wall.seconds = 0.013  # woke 3 ms late for a step due at 0.01
+    wall.seconds += 0.013  # woke 3 ms late for a step due at 0.01
     clock.step_towards(1.0)
     assert clock.wall_seconds_until(2.0) == pytest.approx(0.007)  # the next step waits less
-    wall.seconds = 5.0  # a long stall (slow work): a new schedule, no burst to catch up
+    wall.seconds += 5.0  # a long stall (slow work): a new schedule, no burst to catch up
     clock.step_towards(2.0)
     assert clock.wall_seconds_until(3.0) == pytest.approx(0.01)
