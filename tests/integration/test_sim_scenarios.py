@@ -40,6 +40,7 @@ def run_json(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return answer
 
 
+@pytest.mark.timeout(900)  # the 24-hour day takes minutes
 @pytest.mark.parametrize("name", shipped_scenarios())
 def test_every_shipped_scenario_passes(name: str, tmp_path: Path) -> None:
     folder = tmp_path / "run"
