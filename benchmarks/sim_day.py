@@ -47,7 +47,7 @@ def run(loaded: LoadedScenario, folder: Path, quiet_speed: float) -> RunResult:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="day_24h", help="scenario to time")
-    parser.add_argument("--quiet-speed", type=float, default=1000.0)
+    parser.add_argument("--quiet-speed", type=float, default=2000.0)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     configure_logging("WARNING")

@@ -78,7 +78,7 @@ def run(
     ] = None,
     quiet_speed: Annotated[
         float, typer.Option(help="Most simulated seconds per wall second while nothing happens.")
-    ] = 1000.0,
+    ] = 2000.0,
     active_speed: Annotated[
         float, typer.Option(help="Most simulated seconds per wall second around speech.")
     ] = 30.0,

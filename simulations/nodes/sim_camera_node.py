@@ -33,7 +33,7 @@ class RenderedWorld(Protocol):
 
 class SimCameraParams(BaseModel):
     fps: float = Field(default=15.0, gt=0, le=60)
-    hold_s: float = Field(default=10.0, ge=0)
+    hold_s: float = Field(default=6.0, ge=0)
     idle_period_s: float = Field(default=60.0, gt=0)
     # Full rate this long at start-up: the detector learns the room's background.
     startup_s: float = Field(default=3.0, ge=0)
