@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from homecare.errors import HomecareError
-from simulations.yaml_source import FieldPath, load_yaml_model
+from simulations.yaml_source import FieldPath, load_yaml_model, resolve_shipped, shipped_names
 
 HOMES_DIR = Path(__file__).parent / "homes"
 OUTSIDE = "outside"  # a door may join a room to the outside (the front door)
@@ -149,20 +149,12 @@ class Home(_Strict):
 
 def shipped_homes() -> list[str]:
     """Names of the homes shipped under simulations/homes/."""
-    return sorted(p.stem for p in HOMES_DIR.glob("*.yaml"))
+    return shipped_names(HOMES_DIR)
 
 
 def resolve_home(name_or_path: str) -> Path:
     """A shipped home's name or a path to a home file."""
-    if name_or_path in shipped_homes():
-        return HOMES_DIR / f"{name_or_path}.yaml"
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    raise HomeError(
-        f"no home {name_or_path!r}: not a file and not a shipped home "
-        f"({', '.join(shipped_homes())})"
-    )
+    return resolve_shipped(name_or_path, HOMES_DIR, HomeError, "home")
 
 
 def load_home(path: Path) -> Home:

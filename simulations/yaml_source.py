@@ -116,3 +116,21 @@ def where(path: Path, lines: dict[FieldPath, int], loc: FieldPath) -> str:
             break
     field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
     return f"{path}:{line}: {field.lstrip('.') or '(top level)'}:"
+
+
+def shipped_names(folder: Path) -> list[str]:
+    """The names of the YAML files shipped in `folder` (homes, scenarios)."""
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def resolve_shipped(name_or_path: str, folder: Path, error: type[HomecareError], what: str) -> Path:
+    """A shipped file's name (from `folder`) or a path to such a file."""
+    if name_or_path in shipped_names(folder):
+        return folder / f"{name_or_path}.yaml"
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    raise error(
+        f"no {what} {name_or_path!r}: not a file and not a shipped {what} "
+        f"({', '.join(shipped_names(folder)) or 'none'})"
+    )

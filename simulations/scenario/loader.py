@@ -26,7 +26,14 @@ from simulations.scenario.times import (
     parse_time_of_day,
     resolve_moment,
 )
-from simulations.yaml_source import FieldPath, load_yaml_model, parse_yaml, where
+from simulations.yaml_source import (
+    FieldPath,
+    load_yaml_model,
+    parse_yaml,
+    resolve_shipped,
+    shipped_names,
+    where,
+)
 
 SCENARIOS_DIR = Path(__file__).parent.parent / "scenarios"
 TIMELINE_KINDS = ("action", "say", "uplink")
@@ -70,20 +77,12 @@ class LoadedScenario:
 
 
 def shipped_scenarios() -> list[str]:
-    return sorted(p.stem for p in SCENARIOS_DIR.glob("*.yaml"))
+    return shipped_names(SCENARIOS_DIR)
 
 
 def resolve_scenario(name_or_path: str) -> Path:
     """A shipped scenario's name or a path to a scenario file."""
-    if name_or_path in shipped_scenarios():
-        return SCENARIOS_DIR / f"{name_or_path}.yaml"
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    raise ScenarioError(
-        f"no scenario {name_or_path!r}: not a file and not a shipped scenario "
-        f"({', '.join(shipped_scenarios()) or 'none'})"
-    )
+    return resolve_shipped(name_or_path, SCENARIOS_DIR, ScenarioError, "scenario")
 
 
 def load_scenario(path: Path) -> LoadedScenario:
