@@ -185,7 +185,7 @@ def test_demo_runs_a_fleet_whose_dashboard_shows_the_robot_and_its_alert(tmp_pat
     assert "pill-morning: taken" in stdout and "vitamin-d: missed" in stdout
     assert "intent    benefits.query" in stdout and "Скорее всего, вам положено" in stdout
     assert "Вы записаны: завтра" in stdout
-    assert "fall      falling" in stdout and "ALERT     fall [critical]" in stdout
+    assert "fall      falling" in stdout and "ALERT     no_response [critical]" in stdout
     assert "✓ the fall became a critical incident within 45 s" in stdout
     demo = Path(os.environ["HOMECARE_DATA_DIR"]) / "demo"
     assert f"report: {demo / 'report.html'}" in stdout
