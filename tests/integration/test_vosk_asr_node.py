@@ -44,7 +44,7 @@ def run_node(params: dict[str, Any]) -> Iterator[list[Any]]:
     probe = rt.node("probe")
     probe.subscribe("/speech/heard", probe.types.Utterance, heard.append, EVENTS)
     try:
-        assert rt.run_until(lambda: any(u.is_final for u in heard), timeout=60)
+        assert rt.run_until(lambda: any(u.is_final for u in heard), timeout=120)
         yield heard
     finally:
         node.close()
