@@ -64,11 +64,14 @@ def test_a_wav_in_grammar_mode_reaches_speech_heard(
         "grammar_file": str(grammar),
         "garbage_words": "아,의,다,죠,네요,그,이,저,것,수,가,주,는,은,을,를,에,도,고,시,영",
         "require_audio": True,
+        # vosk's confidence for this one synthetic word sits near 0.5 and, late in a long
+        # test session, came out below it: the final was then (rightly) not published.
+        "min_confidence": 0.3,
     }
     with run_node(params) as heard:
         [final] = [u for u in heard if u.is_final]
         assert (final.text, final.lang) == ("네", "ko")
-        assert 0.5 <= final.confidence <= 1.0
+        assert 0.3 <= final.confidence <= 1.0
         assert all(not u.is_final and u.text == "네" for u in heard[:-1])
         assert heard[-1] is final
 
