@@ -113,6 +113,49 @@ class CommandResult(Message):
     detail: str = Field(default="", max_length=1000)
 
 
+CALL_FROM_FLEET = ("ring", "answer", "hangup", "cancel")
+CALL_FROM_ROBOT = ("accepted", "declined", "offer", "state", "hangup", "error")
+CALL_ROBOT_STATES = ("connecting", "connected", "reconnecting")
+MAX_SDP_CHARS = 60_000
+
+
+class IceServerSpec(BaseModel):
+    """One STUN/TURN server the robot's peer may use (WebRTC's RTCIceServer)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    urls: list[str] = Field(min_length=1, max_length=8)
+    username: str = Field(default="", max_length=256)
+    credential: str = Field(default="", max_length=256)
+
+
+class CallSignal(Message):
+    """`hc/v1/r/{rid}/call/{cid}` (fleet -> robot) and `.../call_res/{cid}` (robot -> fleet).
+
+    One consultation's signalling; `cid` is the fleet's consultation id. The robot
+    makes the offer, after the resident said yes, so no media can flow before consent.
+
+    fleet -> robot: `ring` (caller_name, caller_role, ice_servers, connect_deadline_s),
+    `answer` (sdp), `hangup` (reason), `cancel` (the specialist gave up before an answer).
+    robot -> fleet: `accepted`, `declined` (reason), `offer` (sdp; again after a
+    reconnect), `state` (state: connecting/connected/reconnecting), `hangup` (reason),
+    `error` (reason: a bad answer; the call goes on waiting for a good one).
+    """
+
+    consultation_id: str = Field(pattern=ID_PATTERN)
+    type: Literal[
+        "ring", "answer", "hangup", "cancel", "accepted", "declined", "offer", "state", "error"
+    ]
+    sdp: str = Field(default="", max_length=MAX_SDP_CHARS)
+    state: Literal["", "connecting", "connected", "reconnecting"] = ""
+    reason: str = Field(default="", max_length=300)
+    caller_name: str = Field(default="", max_length=120)
+    caller_role: str = Field(default="", max_length=120)
+    lang: str = Field(default="", max_length=8)
+    ice_servers: list[IceServerSpec] = Field(default_factory=list, max_length=8)
+    connect_deadline_s: float = Field(default=30.0, gt=0, le=600)
+
+
 class FleetState(Message):
     """`hc/v1/svc/fleet/state`, retained, with the service's own will (`offline`)."""
 
@@ -162,11 +205,17 @@ def command_result_topic(rid: str, req_id: str) -> str:
     return robot_topic(rid, "cmd_res", _require_id(req_id, "request id"))
 
 
+def call_topic(rid: str, consultation_id: str) -> str:
+    return robot_topic(rid, "call", _require_id(consultation_id, "consultation id"))
+
+
+def call_result_topic(rid: str, consultation_id: str) -> str:
+    return robot_topic(rid, "call_res", _require_id(consultation_id, "consultation id"))
+
+
 def robot_subscription(channel: str, rid: str = "+") -> str:
     """A subscription filter for one channel of one robot (default: every robot)."""
-    suffix = {"alert": "/+", "ack": "/+", "cfg": "/+", "cmd": "/+", "cmd_res": "/+"}.get(
-        channel, ""
-    )
+    suffix = "/+" if channel in _CHANNELS_WITH_ARGUMENT else ""
     return f"{TOPIC_ROOT}/r/{rid}/{channel}{suffix}"
 
 
@@ -179,7 +228,7 @@ class RobotTopic:
     argument: str | None = None
 
 
-_CHANNELS_WITH_ARGUMENT = {"alert", "ack", "cfg", "cmd", "cmd_res"}
+_CHANNELS_WITH_ARGUMENT = {"alert", "ack", "cfg", "cmd", "cmd_res", "call", "call_res"}
 _CHANNELS_WITHOUT = {"state", "telemetry", "event"}
 
 
@@ -234,6 +283,22 @@ def decode_alert(topic: RobotTopic, payload: bytes | str) -> AlertPayload:
             f"alert_id {alert.alert_id!r} does not match the topic's {topic.argument!r}"
         )
     return alert
+
+
+def decode_call_signal(
+    topic: RobotTopic, payload: bytes | str, allowed: tuple[str, ...]
+) -> CallSignal:
+    """A call signal whose consultation id matches its topic and whose type may travel
+    in this direction (`CALL_FROM_FLEET` or `CALL_FROM_ROBOT`)."""
+    signal = decode(CallSignal, payload)
+    if topic.argument != signal.consultation_id:
+        raise ProtocolError(
+            f"consultation_id {signal.consultation_id!r} does not match the topic's "
+            f"{topic.argument!r}"
+        )
+    if signal.type not in allowed:
+        raise ProtocolError(f"a {signal.type!r} call signal cannot travel on {topic.channel}")
+    return signal
 
 
 def _require_id(value: str, what: str) -> str:

@@ -15,8 +15,11 @@ from typing import Protocol
 
 from fleet import protocol
 from fleet.protocol import (
+    CALL_FROM_FLEET,
+    CALL_FROM_ROBOT,
     AlertAck,
     AlertPayload,
+    CallSignal,
     Command,
     CommandResult,
     DesiredConfig,
@@ -86,10 +89,12 @@ class FleetLink:
         self.bdseq = 0
         self.bad_payloads = 0
         self._commands: list[Command] = []
+        self._calls: list[CallSignal] = []
         self._fleet_online: bool | None = None  # None: not heard yet
         connection.subscribe(protocol.robot_subscription("ack", rid))
         connection.subscribe(protocol.robot_subscription("cfg", rid))
         connection.subscribe(protocol.robot_subscription("cmd", rid))
+        connection.subscribe(protocol.robot_subscription("call", rid))
         connection.subscribe(protocol.FLEET_STATE_TOPIC)
 
     def birth(self) -> None:
@@ -175,6 +180,9 @@ class FleetLink:
                 raise ProtocolError("command req_id does not match its topic")
             self._commands.append(command)
             return None
+        if topic.channel == "call":
+            self._calls.append(protocol.decode_call_signal(topic, inbound.payload, CALL_FROM_FLEET))
+            return None
         raise ProtocolError(f"unexpected channel {topic.channel}")
 
     def _fleet_state(self, state: FleetState) -> None:
@@ -195,6 +203,19 @@ class FleetLink:
         """Commands received by `pump()` since the last call, in arrival order."""
         commands, self._commands = self._commands, []
         return commands
+
+    def take_call_signals(self) -> list[CallSignal]:
+        """Consultation signals from the fleet received by `pump()`, in arrival order."""
+        calls, self._calls = self._calls, []
+        return calls
+
+    def send_call_signal(self, signal: CallSignal) -> bool:
+        """To the fleet, not through an outbox: a late offer or answer is worthless, and
+        the telepresence node's own deadlines end a call whose signals are lost."""
+        if signal.type not in CALL_FROM_ROBOT:
+            raise ProtocolError(f"a robot does not send {signal.type!r} call signals")
+        topic = protocol.call_result_topic(self.rid, signal.consultation_id)
+        return self.connection.publish(topic, protocol.encode(signal), qos=1)
 
     def answer(self, req_id: str, ok: bool, detail: str = "") -> bool:
         result = CommandResult(req_id=req_id, ok=ok, detail=detail[:1000], ts=self._ts())

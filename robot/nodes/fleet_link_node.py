@@ -1,5 +1,6 @@
 """fleet_link: /safety/alert, /reminders/outcome, /fleet/event and /robot/battery -> fleet over
-MQTT; cfg/{kind} -> /fleet/config.
+MQTT; cfg/{kind} -> /fleet/config. Consultation signalling both ways: call/{cid} ->
+/telepresence/signal_in, /telepresence/signal_out -> call_res/{cid}.
 
 Alerts and events (reminder outcomes, /fleet/event) are durable: committed to the outbox
 database first, and sent until the fleet (alerts: its ack) or the broker (events: PUBACK)
@@ -82,6 +83,8 @@ class FleetLinkNode:
         self.link_state = rt.publisher("/fleet/link", rt.types.FleetLinkState, LATCHED)
         self._last_link_state: tuple[bool, int] | None = None
         self.speech = rt.publisher("/speech/say", rt.types.SayRequest, EVENTS)
+        self.signal_in = rt.publisher("/telepresence/signal_in", rt.types.CallSignal, EVENTS)
+        rt.subscribe("/telepresence/signal_out", rt.types.CallSignal, self.on_call_signal, EVENTS)
         self.lang = str(rt.params.declare("lang", "ru"))
         rt.subscribe("/safety/alert", rt.types.Alert, self.on_alert, EVENTS)
         rt.subscribe(
@@ -152,6 +155,22 @@ class FleetLinkNode:
             return
         self.events.send(message.event_id, payload)
 
+    def on_call_signal(self, message: Any) -> None:
+        try:
+            signal = protocol.decode(protocol.CallSignal, message.json)
+            if signal.consultation_id != message.consultation_id or signal.type != message.type:
+                raise protocol.ProtocolError("the message's id or type differs from its json")
+            sent = self.link.send_call_signal(signal)
+        except protocol.ProtocolError as error:
+            # Only a bug in the telepresence node gets here; say what, and keep going.
+            log.error("call signal not sendable: %s", error)
+            return
+        if not sent:
+            log.warning(
+                "call signal not sent: the fleet broker is unreachable consultation=%s type=%s",
+                message.consultation_id, message.type,
+            )  # fmt: skip
+
     def on_battery(self, state: Any) -> None:
         percentage = float(state.percentage) * 100.0
         if not math.isnan(percentage):
@@ -174,6 +193,13 @@ class FleetLinkNode:
                 json.dumps(received.config.data, ensure_ascii=False),
             )
         self.events.pump()
+        for signal in self.link.take_call_signals():
+            self.signal_in.publish(
+                self.rt.types.CallSignal(
+                    header=header(self.rt), consultation_id=signal.consultation_id,
+                    type=signal.type, json=signal.model_dump_json(),
+                )
+            )  # fmt: skip
         for command in self.link.take_commands():
             ok, detail = self.run_command(command)
             self.link.answer(command.req_id, ok, detail)
