@@ -16,6 +16,7 @@ from fleet.api.routers import (
     audit,
     auth,
     benefits,
+    consultations,
     escalation,
     incidents,
     metrics,
@@ -46,7 +47,7 @@ def create_app(context: FleetContext) -> FastAPI:
     app.state.context = context
     for module in (
         auth, users, robots, residents, reminders, benefits, appointments, rentals, telemetry,
-        incidents, escalation, metrics, audit,
+        incidents, escalation, metrics, audit, consultations,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web.router)

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
@@ -14,6 +15,9 @@ from fleet.presence import PresencePolicy
 from fleet.store import connect_database
 from homecare.clock import Clock
 from homecare.settings import FleetSettings
+
+if TYPE_CHECKING:
+    from fleet.calls import CallHub
 
 
 @dataclass
@@ -30,6 +34,8 @@ class FleetContext:
     # Whether the service's MQTT client is connected to the broker (the health route);
     # None when no broker is attached.
     mqtt_connected: Callable[[], bool] | None = None
+    # Video consultations' signalling (robots <-> browsers); None when no broker is attached.
+    calls: CallHub | None = None
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @property

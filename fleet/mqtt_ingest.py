@@ -16,7 +16,7 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import orjson
 import paho.mqtt.client as mqtt
@@ -39,6 +39,7 @@ from fleet.protocol import (
 )
 from fleet.store import appointments as appointments_store
 from fleet.store import benefits as benefits_store
+from fleet.store import consultations as consultations_store
 from fleet.store import record_alert, record_state, record_telemetry
 from fleet.store.common import InvalidChangeError
 from fleet.store.ingest import record_event
@@ -47,6 +48,9 @@ from fleet.store.rentals import confirm_wipe
 from homecare.clock import Clock
 from homecare.errors import ConfigError
 from reminders.model import ReminderOutcomeEvent
+
+if TYPE_CHECKING:
+    from fleet.calls import CallHub
 
 log = logging.getLogger("fleet.ingest")
 
@@ -59,6 +63,7 @@ APPOINTMENT_BOOK = "appointment.book"
 SERVICE_RATING = "service.rating"
 COMPLAINT_FILED = "complaint.filed"
 APPOINTMENT_EVENTS = frozenset({APPOINTMENT_BOOK, SERVICE_RATING, COMPLAINT_FILED})
+CALL_REQUEST = "call.request"
 
 
 class FleetIngest:
@@ -102,12 +107,15 @@ class FleetIngest:
         # nothing published is missed (what a caller waits on before calling us ready).
         self.subscribed = threading.Event()
         self._subscribe_mid: int | None = None
+        # Video consultations' signalling: robots' `call_res` go there (set by the service).
+        self.calls: CallHub | None = None
         self._handlers: dict[str, Handler] = {
             "telemetry": self._telemetry,
             "state": self._state,
             "alert": self._alert,
             "event": self._event,
             "cmd_res": self._command_result,
+            "call_res": self._call_result,
         }
         self._client = self._make_client(client_id, username, password)
         self._flusher = threading.Thread(
@@ -209,6 +217,7 @@ class FleetIngest:
             (protocol.robot_subscription("state"), 1),
             (protocol.robot_subscription("event"), 1),
             (protocol.robot_subscription("cmd_res"), 1),
+            (protocol.robot_subscription("call_res"), 1),
             (telemetry, 0),
         ]
 
@@ -282,6 +291,9 @@ class FleetIngest:
             return
         if event.type in APPOINTMENT_EVENTS:
             self._appointment_event(topic.rid, event)
+            return
+        if event.type == CALL_REQUEST:
+            self._call_request(topic.rid, event)
             return
         if event.type == REMINDER_OUTCOME:
             # Kept once per event_id, linked to the resident: a QoS 1 repeat is no news.
@@ -357,6 +369,26 @@ class FleetIngest:
                           if r != rid]  # fmt: skip
                 config_sync.sync_robots(self.publish, self.is_connected, self.db, others, now,
                                         kinds=(config_sync.APPOINTMENTS,))  # fmt: skip
+
+    def _call_request(self, rid: str, event: RobotEvent) -> None:
+        """The resident asked to be called: a `requested` consultation, once per event_id,
+        which the dashboard's consultations page lists for staff to call back."""
+        request = _checked(CallRequestEvent, event)
+        outcome, consultation = consultations_store.record_voice_request(
+            self.db, rid, request.event_id, asked_for=request.person or request.role,
+            now=self._now(),
+        )  # fmt: skip
+        # call_request_stored, call_request_duplicate, _no_rental, _already_requested
+        self.counters[f"call_request_{outcome}"] += 1
+        if outcome == "stored" and consultation is not None:
+            log.info("resident asks to be called consultation=%d resident=%d robot=%s",
+                     consultation.id, consultation.resident_id, rid)  # fmt: skip
+
+    def _call_result(self, topic: RobotTopic, payload: bytes) -> None:
+        """A robot's call signal (accepted, offer, state, hangup, ...) to the call hub."""
+        if self.calls is None:
+            raise ProtocolError("this fleet worker relays no calls")
+        self.calls.on_robot_signal(self.db, topic, payload, self._now())
 
     def _command_result(self, topic: RobotTopic, payload: bytes) -> None:
         result = protocol.decode(CommandResult, payload)
@@ -486,6 +518,14 @@ class ComplaintFiledEvent(BenefitsEvent):
     ground: appointments_store.Ground
     text: str = Field(default="", max_length=4000)
     appointment_id: str | None = Field(default=None, max_length=100)
+
+
+class CallRequestEvent(BenefitsEvent):
+    """`call.request`: the resident asked the robot to call someone (their social worker)."""
+
+    role: str = Field(default="", max_length=120, description="Whom: e.g. 'social_worker'.")
+    person: str | None = Field(default=None, max_length=120)
+    lang: str = Field(default="", max_length=8)
 
 
 EventModel = TypeVar("EventModel", bound=BenefitsEvent)

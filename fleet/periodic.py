@@ -115,3 +115,23 @@ def telemetry_retention_task(
     return PeriodicTask(
         "telemetry_retention", clock, period_s, compact, poll_s=poll_s, counters=task_counters
     )
+
+
+def call_timeouts_task(
+    db: sqlite_utils.Database,
+    clock: Clock,
+    sweep: Callable[[sqlite_utils.Database, float], object],
+    *,
+    period_s: float = 5.0,
+    poll_s: float = 1.0,
+    counters: Counter[str] | None = None,
+) -> PeriodicTask:
+    """End calls the robot never answered or that never connected (`CallHub.sweep`).
+
+    `db` is a connection for this task alone; a few seconds late is fine against
+    timeouts of 45 s and more.
+    """
+    return PeriodicTask(
+        "call_timeouts", clock, period_s, lambda: sweep(db, clock.now().timestamp()),
+        poll_s=poll_s, counters=counters,
+    )  # fmt: skip

@@ -17,11 +17,12 @@ import uvicorn
 
 from fleet.app import create_app
 from fleet.broker import EmbeddedBroker
+from fleet.calls import CallHub
 from fleet.config_sync import ConfigPublisher
 from fleet.context import FleetContext
 from fleet.escalation_runner import escalation_task
 from fleet.mqtt_ingest import FleetIngest
-from fleet.periodic import PeriodicTask, telemetry_retention_task
+from fleet.periodic import PeriodicTask, call_timeouts_task, telemetry_retention_task
 from fleet.store import connect_database, open_database
 from fleet.store.accounts import signing_key
 from fleet.wipes import send_pending_wipes
@@ -60,6 +61,7 @@ class FleetService:
         self._wipes: PeriodicTask | None = None
         self._escalation: PeriodicTask | None = None
         self._config: PeriodicTask | None = None
+        self._call_timeouts: PeriodicTask | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -124,10 +126,12 @@ class FleetService:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-        for task in (self._retention, self._wipes, self._escalation, self._config):
+        for task in (self._retention, self._wipes, self._escalation, self._config,
+                     self._call_timeouts):  # fmt: skip
             if task is not None:
                 task.stop()
         self._retention = self._wipes = self._escalation = self._config = None
+        self._call_timeouts = None
         if self._ingest is not None:
             self._ingest.stop()
             self._ingest = None
@@ -181,6 +185,11 @@ class FleetService:
         )
         context.publish = ingest.publish
         context.mqtt_connected = ingest.is_connected
+        # Robots' call signals arrive through the ingest; browsers join through the app.
+        calls = CallHub(self.settings.telepresence, ingest.publish, ingest.is_connected,
+                        counters=context.ingest_counters)  # fmt: skip
+        ingest.calls = calls
+        context.calls = calls
         ingest.start()
         self._ingest = ingest
         self._retention = telemetry_retention_task(
@@ -211,6 +220,11 @@ class FleetService:
             counters=context.ingest_counters,
         )  # fmt: skip
         self._escalation.start()
+        self._call_timeouts = call_timeouts_task(
+            connect_database(self.settings.db_path), self.clock, calls.sweep,
+            counters=context.ingest_counters,
+        )  # fmt: skip
+        self._call_timeouts.start()
 
     def _send_pending_wipes(self, db: sqlite_utils.Database) -> None:
         """Wipes requested while no broker was attached go out once it is."""

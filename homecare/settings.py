@@ -62,6 +62,44 @@ class SmtpSettings(BaseModel):
     timeout_s: float = Field(default=10.0, gt=0, description="Connection and reply timeout.")
 
 
+class IceServerSettings(BaseModel):
+    """One STUN or TURN server, as WebRTC's RTCIceServer (sent to the robot and the browser)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    urls: list[str] = Field(
+        min_length=1, max_length=8,
+        description="e.g. ['stun:stun.example.org:3478'] or ['turns:turn.example.org:443'].",
+    )  # fmt: skip
+    username: str = Field(default="", max_length=256, description="TURN user name.")
+    credential: str = Field(default="", max_length=256, description="TURN password.")
+
+
+class TelepresenceSettings(BaseModel):
+    """Video consultations between a resident's robot and a specialist's browser.
+
+    With no `ice_servers` both peers offer host candidates only: enough on one LAN or
+    on loopback. A real deployment sets a STUN server and a TURN server reachable over
+    TCP/TLS on port 443 (`turns:turn.example.org:443`), for networks that block UDP.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    ice_servers: list[IceServerSettings] = Field(
+        default_factory=list, max_length=8, description="STUN/TURN servers for both peers."
+    )
+    call_token_ttl_s: float = Field(
+        default=120.0, gt=0, le=3600, description="Lifetime of a token to join one call."
+    )
+    ring_timeout_s: float = Field(
+        default=60.0, gt=0, description="No answer at all from the robot: the call ends."
+    )
+    connect_deadline_s: float = Field(
+        default=30.0, gt=0, le=600,
+        description="Sent in `ring`: how long the robot tries to connect before hanging up.",
+    )  # fmt: skip
+
+
 class FleetSettings(BaseModel):
     """The agencies' fleet service (`homecare fleet serve`)."""
 
@@ -102,6 +140,7 @@ class FleetSettings(BaseModel):
         description="MQTT shared-subscription group, so several workers split telemetry.",
     )
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    telepresence: TelepresenceSettings = Field(default_factory=TelepresenceSettings)
 
     @field_validator("db_path")
     @classmethod

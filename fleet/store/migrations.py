@@ -286,4 +286,38 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX complaints_agency ON complaints (agency_id, answered_at, due_at);
         """,
     ),
+    (
+        10,
+        "video consultations: calls between a resident's robot and a specialist, their events",
+        """
+        CREATE TABLE consultations (
+            id INTEGER PRIMARY KEY, agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            resident_id INTEGER NOT NULL REFERENCES residents(id), robot_id TEXT NOT NULL,
+            appointment_id INTEGER, caller_user_id INTEGER REFERENCES users(id),
+            caller_name TEXT NOT NULL DEFAULT '', caller_role TEXT NOT NULL DEFAULT '',
+            origin TEXT NOT NULL CHECK (origin IN ('staff', 'voice')),
+            state TEXT NOT NULL CHECK (state IN ('requested', 'ringing', 'accepted',
+                'connected', 'reconnecting', 'declined', 'ended')),
+            reason TEXT NOT NULL DEFAULT '', event_id TEXT,
+            created_at REAL NOT NULL, updated_at REAL NOT NULL, connected_at REAL, ended_at REAL
+        );
+        CREATE UNIQUE INDEX consultations_one_call_per_robot ON consultations (robot_id)
+            WHERE state IN ('ringing', 'accepted', 'connected', 'reconnecting');
+        CREATE UNIQUE INDEX consultations_voice_event ON consultations (robot_id, event_id)
+            WHERE event_id IS NOT NULL;
+        CREATE INDEX consultations_agency ON consultations (agency_id, id);
+        CREATE INDEX consultations_resident ON consultations (agency_id, resident_id, id);
+        CREATE INDEX consultations_appointment ON consultations (appointment_id, id)
+            WHERE appointment_id IS NOT NULL;
+        CREATE INDEX consultations_active ON consultations (state, updated_at)
+            WHERE state IN ('ringing', 'accepted', 'reconnecting');
+        CREATE TABLE consultation_events (
+            id INTEGER PRIMARY KEY,
+            consultation_id INTEGER NOT NULL REFERENCES consultations(id),
+            state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+            by TEXT NOT NULL CHECK (by IN ('robot', 'specialist', 'fleet')), ts REAL NOT NULL
+        );
+        CREATE INDEX consultation_events_call ON consultation_events (consultation_id, id);
+        """,
+    ),
 ]

@@ -17,6 +17,8 @@ from fastapi import APIRouter
 from fleet.web import (
     appointment_pages,
     benefit_pages,
+    call_signal,
+    consultation_pages,
     incident_pages,
     live,
     login,
@@ -29,7 +31,7 @@ from fleet.web import (
 router = APIRouter(include_in_schema=False)
 for _module in (
     login, live, incident_pages, robot_pages, people_pages, reminder_pages, benefit_pages,
-    appointment_pages, static_files,
+    appointment_pages, call_signal, consultation_pages, static_files,
 ):  # fmt: skip
     router.include_router(_module.router)
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, get_args
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import sqlite_utils
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
@@ -25,7 +26,9 @@ from fleet.api.routers.appointments import (
 )
 from fleet.store import appointments as store
 from fleet.store.common import InvalidChangeError
+from fleet.store.consultations import Consultation, latest_call_of_appointment
 from fleet.store.residents import get_resident
+from fleet.web.consultation_pages import CALLERS
 from fleet.web.errors import ActionConflictError, ForbiddenError
 from fleet.web.i18n import Lang, choose_lang
 from fleet.web.paging import parse_id
@@ -311,9 +314,12 @@ def resident_page(request: Request, resident_id: str, session: Session) -> Respo
     db, number, now = context.db(), parse_id(resident_id), context.now()
     resident = get_resident(db, session.agency_id, number)
     specialists = {s.id: s for s in store.list_specialists(db, session.agency_id)}
+    appointments = store.list_appointments(db, session.agency_id, number)
     values = {
         "resident": resident,
-        "appointments": store.list_appointments(db, session.agency_id, number),
+        "appointments": appointments,
+        "calls": _latest_calls(db, session.agency_id, appointments),
+        "may_call": session.user.role in CALLERS,
         "refusals": store.list_refusals(db, session.agency_id, number),
         "free": store.free_slots(db, session.agency_id, now, limit=100),
         "specialists": specialists,
@@ -414,6 +420,19 @@ def _common(request: Request, session: WebSession) -> dict[str, Any]:
         "w": lambda key, **values: words(lang, key, **values),
         "editable": session.user.role in APPOINTMENT_EDITORS,
     }
+
+
+def _latest_calls(
+    db: sqlite_utils.Database, agency_id: int, appointments: list[store.Appointment]
+) -> dict[int, Consultation]:
+    """The last video call of each video appointment that had one (its state is shown)."""
+    calls = {}
+    for appointment in appointments:
+        if appointment.mode == "video":
+            call = latest_call_of_appointment(db, agency_id, appointment.id)
+            if call is not None:
+                calls[appointment.id] = call
+    return calls
 
 
 def _require_editor(session: WebSession) -> None:

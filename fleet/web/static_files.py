@@ -14,7 +14,11 @@ router = APIRouter(route_class=PageRoute)
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Only these names are served: a path from the URL never reaches the file system.
-_FILES = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+_FILES = {
+    "dashboard.css": "text/css",
+    "dashboard.js": "text/javascript",
+    "consultation.js": "text/javascript",
+}
 
 
 @router.get("/static/{name}")

@@ -78,6 +78,7 @@ def test_subscriptions_share_only_telemetry(db: sqlite_utils.Database) -> None:
         ("hc/v1/r/+/state", 1),
         ("hc/v1/r/+/event", 1),
         ("hc/v1/r/+/cmd_res/+", 1),
+        ("hc/v1/r/+/call_res/+", 1),
         ("$share/workers/hc/v1/r/+/telemetry", 0),
     ]
     assert shared.unsubscribed == ["hc/v1/r/+/telemetry"]

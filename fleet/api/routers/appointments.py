@@ -33,6 +33,7 @@ from fleet.context import FleetContext
 from fleet.store import appointments as store
 from fleet.store.accounts import Role, User
 from fleet.store.appointments import CRITERIA, ComplaintStatus, Ground, Mode
+from fleet.store.consultations import latest_call_of_appointment
 
 # The issue: the agency's admins and social workers run appointments and answer complaints.
 APPOINTMENT_EDITORS: tuple[Role, ...] = ("admin", "social_worker")
@@ -124,6 +125,9 @@ class AppointmentOut(Reply):
     source: Literal["voice", "staff"]
     reminder_id: str
     rated: bool
+    call_state: str | None = Field(
+        default=None, description="The state of the latest video call of it, if any."
+    )
 
 
 class RefusalOut(Reply):
@@ -301,7 +305,7 @@ def get_ratings(
 def list_appointments(resident_id: int, user: CurrentUser, db: Db) -> list[AppointmentOut]:
     with store_errors():
         found = store.list_appointments(db, user.agency_id, resident_id)
-    return [appointment_out(a) for a in found]
+    return [appointment_out(a, db, user.agency_id) for a in found]
 
 
 @residents.post(
@@ -354,7 +358,8 @@ def file_complaint(
 @appointments.get("/{appointment_id}", summary="One appointment", responses=NOT_FOUND)
 def get_appointment(appointment_id: int, user: CurrentUser, db: Db) -> AppointmentOut:
     with store_errors():
-        return appointment_out(store.get_appointment(db, user.agency_id, appointment_id))
+        return appointment_out(store.get_appointment(db, user.agency_id, appointment_id), db,
+                               user.agency_id)  # fmt: skip
 
 
 def _status_route(action: str, new_status: store.Status, summary: str) -> None:
@@ -364,7 +369,7 @@ def _status_route(action: str, new_status: store.Status, summary: str) -> None:
     )  # fmt: skip
     def change(appointment_id: int, user: Editor, context: Context, db: Db) -> AppointmentOut:
         found = change_status(context, db, user, appointment_id, new_status)
-        return appointment_out(found)
+        return appointment_out(found, db, user.agency_id)
 
 
 _status_route("cancel", "cancelled", "Cancel a booked appointment (frees the slot, removes "
@@ -452,10 +457,15 @@ def slot_out(slot: store.Slot) -> SlotOut:
                    booked=slot.booked)  # fmt: skip
 
 
-def appointment_out(found: store.Appointment) -> AppointmentOut:
+def appointment_out(
+    found: store.Appointment, db: sqlite_utils.Database | None = None, agency_id: int = 0
+) -> AppointmentOut:
+    """The appointment's JSON; with `db`, its latest video call's state (`call_state`)."""
+    call = None if db is None else latest_call_of_appointment(db, agency_id, found.id)
     return AppointmentOut.model_validate(
-        {**found.__dict__, "starts_at": datetime.fromtimestamp(found.starts_at, UTC)}
-    )
+        {**found.__dict__, "starts_at": datetime.fromtimestamp(found.starts_at, UTC),
+         "call_state": None if call is None else call.state}
+    )  # fmt: skip
 
 
 router = APIRouter()
