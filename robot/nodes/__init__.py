@@ -21,6 +21,7 @@ ROBOT_NODES: dict[str, str] = {
     "fleet_link": "robot.nodes.fleet_link_node:FleetLinkNode",
     "guardian": "robot.nodes.guardian_node:GuardianNode",
     "reminders": "robot.nodes.reminders_node:RemindersNode",
+    "telepresence": "robot.nodes.telepresence_node:TelepresenceNode",
     "tts": "robot.nodes.tts_node:TtsNode",
 }
 

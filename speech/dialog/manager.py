@@ -104,8 +104,9 @@ class DialogParams(BaseModel):
     )
     repeat_rate_scale: float = Field(default=0.8, gt=0.3, le=1.0)
     reask_examples: tuple[str, ...] = ("time.now", "reminder.list", "help.emergency")
+    # Every intent has a node now (call.request and call.end: the telepresence node).
     unsupported_intents: list[str] = Field(
-        default_factory=lambda: ["call.request"],
+        default_factory=list,
         description="Intents no node handles yet: the robot says so instead of going silent.",
     )
 

@@ -18,6 +18,7 @@ INTENT_NAMES: tuple[str, ...] = (
     "status.ok",
     "status.not_ok",
     "call.request",
+    "call.end",
     "benefits.query",
     "benefits.explain",
     "appointment.book",

@@ -64,6 +64,8 @@ PRIORITY = (
     "appointment.book",
     "benefits.explain",
     "benefits.query",
+    # Before call.request ("закончить звонок" names a call too) and cancel ("stop the call").
+    "call.end",
     "call.request",
     "time.now",
     "date.today",
