@@ -48,6 +48,21 @@ def demo(
         bool,
         typer.Option("--fleet/--no-fleet", help="Also run the fleet service and its dashboard."),
     ] = True,
+    consultation: Annotated[
+        bool,
+        typer.Option(
+            "--consultation",
+            help="Video consultation: call the simulated resident from your browser "
+            "(runs until Ctrl+C or --duration).",
+        ),
+    ] = False,
+    answer: Annotated[
+        str | None,
+        typer.Option(
+            help='With --consultation: what the resident says to "accept the call?" '
+            '(default yes in their language; "нет"/"no" declines, "" stays silent).'
+        ),
+    ] = None,
 ) -> None:
     """Start a simulated robot at home and print a live timeline of what happens.
 
@@ -58,6 +73,9 @@ def demo(
     """
     settings = load_settings(config)
     console = Console()
+    if consultation:
+        _consultation_demo(settings, console, duration, answer)
+        return
     if camera is None and fleet:
         _simulated_home_demo(settings, console, duration, speed, record)
         return
@@ -112,3 +130,37 @@ def _simulated_home_demo(
     if result.callback_errors:
         failures = ", ".join(f"{k} x{v}" for k, v in sorted(result.callback_errors.items()))
         raise HomecareError(f"nodes failed while handling messages: {failures} (see the log)")
+
+
+def _consultation_demo(
+    settings: Settings, console: Console, duration: float | None, answer: str | None
+) -> None:
+    from homecare.demo.consultation import ConsultationDemo, ConsultationDemoOptions
+
+    if duration is not None and duration <= 0:
+        raise HomecareError(f"--duration must be positive, got {duration:g}")
+    demo = ConsultationDemo(
+        settings, settings.data_dir / "demo-consultation", ConsultationDemoOptions(answer=answer)
+    )
+    login = demo.start()
+    try:
+        console.print(
+            "[bold]homecare demo --consultation[/bold]: the simulated resident's robot waits "
+            "for your call.",
+            highlight=False,
+        )
+        console.print(
+            f"1. open [bold]{login.url}/login[/bold] and sign in as [bold]{login.email}[/bold] "
+            f"password [bold]{login.password}[/bold]\n"
+            f"2. on [bold]{login.url}/residents/{demo.resident_id}[/bold] press "
+            "[bold]Video call[/bold] (allow the camera and microphone)\n"
+            "3. the robot asks the resident, who says yes; you see the living room.\n"
+            "Ctrl+C stops the demo.",
+            soft_wrap=True,
+            highlight=False,
+        )
+        demo.wait(duration)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.stop()

@@ -31,6 +31,7 @@ DEMO_ADMIN_EMAIL = "demo@homecare.example"
 class DemoRobot:
     id: str
     broker_url: str  # with the robot's credentials, as fleet_link takes it
+    resident_id: int = 0  # the resident it is rented to
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ class DemoFleet:
         user = urllib.parse.quote(robot["mqtt_username"], safe="")
         password = urllib.parse.quote(robot["mqtt_password"], safe="")
         url = f"mqtt://{user}:{password}@{broker.host}:{broker.port}"
-        return DemoRobot(id=robot["id"], broker_url=url)
+        return DemoRobot(id=robot["id"], broker_url=url, resident_id=int(resident["id"]))
 
     def _today(self) -> str:
         zone = ZoneInfo(self.settings.robot.timezone)

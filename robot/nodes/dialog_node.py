@@ -21,7 +21,7 @@ from benefits.visits.words import wants_to_complain
 from homecare.settings import get_settings
 from reminders.model import Medicine, ReminderSchedule
 from robot.nodes.benefits_node import local_catalog
-from robot.runtime import CONFIG, EVENTS, Runtime, load_params
+from robot.runtime import CONFIG, EVENTS, LATCHED, Runtime, load_params
 from robot.runtime.stamps import header, new_id
 from speech.dialog import Action, DialogManager, DialogParams, PublishIntent, Say
 from speech.nlu import IntentParser, ParsedIntent, examples
@@ -58,6 +58,9 @@ class DialogNode:
         rt.subscribe("/reminders/due", types.ReminderDue, self.on_reminder_due, EVENTS)
         rt.subscribe("/reminders/outcome", types.ReminderOutcome, self.on_outcome, EVENTS)
         rt.subscribe("/fleet/config", types.ConfigUpdate, self.on_config, CONFIG)
+        rt.subscribe(
+            "/telepresence/camera_shared", types.get("std_msgs/msg/Bool"), self.on_call, LATCHED
+        )
         rt.timer(self.params.tick_period_s, self.tick)
 
     def parse(self, text: str, lang: str) -> ParsedIntent:
@@ -84,6 +87,9 @@ class DialogNode:
             int(request.priority),
             expects_answer=bool(request.expects_answer),
         )
+
+    def on_call(self, camera_shared: Any) -> None:
+        self.dialog.on_call(bool(camera_shared.data))
 
     def on_reminder_due(self, due: Any) -> None:
         self.dialog.on_reminder_due(due.occurrence_id, due.reminder_id)

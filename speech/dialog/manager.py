@@ -11,6 +11,10 @@ Turn-taking rules:
   "do you need help?"), the guardian has the floor: every intent goes to it
   unchanged, and the dialog neither re-asks nor answers on its own (the
   guardian repeats its own question on "repeat").
+- **Call floor.** While a video call shares the camera, the resident talks to a
+  person, not to the robot: only `call.end` and `help.emergency` go on; the
+  dialog neither answers, re-asks nor asks to confirm anything (the urgent
+  floor still comes first).
 - **Answer floor.** A question marked `expects_answer` (an interview's) gets
   the next utterance as an intent, unchanged, whatever it is ("1950",
   "skip"); only "repeat" is still answered by the dialog.
@@ -40,6 +44,8 @@ from homecare.clock import Clock
 from speech.dialog.phrases import ROLE_NAMES, SUPPORTED_LANGUAGES, Line, line
 from speech.dialog.spoken_time import say_clock_time, say_date
 
+# What still goes on while the resident talks to a specialist in a video call.
+DURING_A_CALL = frozenset({"call.end", "help.emergency"})
 # appointment.book is not here: the appointments node confirms the concrete time it offers.
 CONFIRMED_INTENTS = ("reminder.create", "call.request")
 CONFIRM_LINES = {
@@ -184,8 +190,13 @@ class DialogManager:
         self._floor_until: float | None = None
         self._answer_until: float | None = None
         self._reasks = _Reasks()
+        self._in_call = False
 
     # inputs
+
+    def on_call(self, camera_shared: bool) -> None:
+        """A video call started (the camera is shared) or ended."""
+        self._in_call = camera_shared
 
     def on_heard(self, text: str, lang: str, asr_confidence: float = 1.0) -> list[Action]:
         """A final utterance from the ASR (or the simulator)."""
@@ -199,13 +210,9 @@ class DialogManager:
         if asr_confidence < self.params.min_asr_confidence:
             name, slots, confidence = "unknown", {"guess": result.name}, min(confidence, 0.3)
         heard = PublishIntent(name, slots, text, lang, confidence)
-        if self.has_urgent_floor:
-            return [heard]  # the guardian is asking: it gets every answer unchanged
-        if self._answer_until is not None and self.clock.monotonic() < self._answer_until:
-            if name == "repeat":
-                return [heard, self._repeat(lang)]
-            self._answer_until = None  # one answer per question: the asker asks again
-            return [heard]
+        on_a_floor = self._on_a_floor(heard)
+        if on_a_floor is not None:
+            return on_a_floor
         if name != "unknown":
             self._reasks.count = 0
         if self._pending is not None:
@@ -213,6 +220,19 @@ class DialogManager:
             if handled is not None:
                 return handled
         return self._dispatch(self._in_reminder_context(heard))
+
+    def _on_a_floor(self, heard: PublishIntent) -> list[Action] | None:
+        """What to do when someone else has the floor (None: nobody has it)."""
+        if self.has_urgent_floor:
+            return [heard]  # the guardian is asking: it gets every answer unchanged
+        if self._in_call:
+            return [heard] if heard.name in DURING_A_CALL else []
+        if self._answer_until is not None and self.clock.monotonic() < self._answer_until:
+            if heard.name == "repeat":
+                return [heard, self._repeat(heard.lang)]
+            self._answer_until = None  # one answer per question: the asker asks again
+            return [heard]
+        return None
 
     def on_said(self, text: str, lang: str, priority: int, *, expects_answer: bool = False) -> None:
         """Anything the robot is about to say (every /speech/say, whoever asked)."""

@@ -25,6 +25,7 @@ PARSES: dict[str, Parsed] = {
     "что": Parsed("repeat"),
     "да": Parsed("yes"),
     "нет": Parsed("no"),
+    "закончить": Parsed("call.end"),
     "помогите": Parsed("help.emergency"),
     "выпила": Parsed("reminder.ack"),
     "напомни в девять принять эналаприл": Parsed(
@@ -114,6 +115,22 @@ def test_urgent_floor_forwards_everything_to_the_guardian(
     clock.advance(dialog.params.urgent_floor_s)
     dialog.tick()
     assert not dialog.has_urgent_floor
+
+
+def test_during_a_video_call_only_ending_it_and_help_go_on(dialog: DialogManager) -> None:
+    dialog.on_call(True)
+    assert dialog.on_heard("который час", "ru") == []  # said to the doctor, not the robot
+    assert dialog.on_heard("бла", "ru") == []  # no re-ask over the call
+    assert dialog.on_heard("напомни в девять принять эналаприл", "ru") == []
+    assert dialog.pending_intent is None
+    assert [a.name for a in dialog.on_heard("помогите", "ru") if isinstance(a, PublishIntent)] == [
+        "help.emergency"
+    ]
+    assert dialog.on_heard("закончить", "ru") == [
+        PublishIntent("call.end", {}, "закончить", "ru", 0.95)
+    ]
+    dialog.on_call(False)
+    assert said(dialog.on_heard("который час", "ru")) == ["Сейчас 10 часов 15 минут."]
 
 
 def test_guardian_closing_sentence_ends_the_floor(dialog: DialogManager) -> None:

@@ -1,0 +1,167 @@
+"""A video consultation end to end: a real headless Chromium is the specialist.
+
+The fleet service runs for real (HTTP, WebSocket signalling, its embedded broker);
+the robot runs its consultation nodes (fleet_link, dialog, tts, telepresence) with
+the simulated home's camera and a simulated resident who answers "accept?" by voice.
+Chromium is driven with Playwright using the system browser (never a downloaded
+one), with fake camera and microphone devices.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleet.store.consultations import get_consultation
+from homecare.demo.consultation import ConsultationDemo, ConsultationDemoOptions
+from homecare.demo.fleet import DemoLogin
+from homecare.settings import RobotSettings, Settings
+from tests.support import wait_until
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+CALL_TIMEOUT_S = 60.0
+FRAMES = 20
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.timeout(600),
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"
+    ),
+]
+
+StartDemo = Callable[..., tuple[ConsultationDemo, DemoLogin]]
+
+
+@pytest.fixture
+def start_demo(tmp_path: Path) -> Iterator[StartDemo]:
+    demos: list[ConsultationDemo] = []
+
+    def start(**options: Any) -> tuple[ConsultationDemo, DemoLogin]:
+        settings = Settings(data_dir=tmp_path, robot=RobotSettings(language="ru"))
+        demo = ConsultationDemo(settings, tmp_path / "demo", ConsultationDemoOptions(**options))
+        demos.append(demo)
+        return demo, demo.start()
+
+    yield start
+    for demo in demos:
+        demo.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FAKE_MEDIA)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def sign_in(browser: Any, login: DemoLogin) -> Any:
+    page = browser.new_page()
+    page.goto(f"{login.url}/login")
+    page.fill("#email", login.email)
+    page.fill("#password", login.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    return page
+
+
+def call_resident(page: Any, login: DemoLogin, demo: ConsultationDemo) -> int:
+    """Press "Video call" on the resident's page; returns the consultation id."""
+    page.goto(f"{login.url}/residents/{demo.resident_id}")
+    page.click("[data-action=video-call]")
+    page.wait_for_url("**/consultations/*")
+    return int(page.url.rstrip("/").rsplit("/", 1)[1])
+
+
+def wait_for_page_state(page: Any, *states: str, timeout_s: float = CALL_TIMEOUT_S) -> str:
+    page.wait_for_function(
+        "states => states.includes(document.querySelector('#call[data-state]').dataset.state)",
+        arg=list(states),
+        timeout=timeout_s * 1000,
+    )
+    return str(page.eval_on_selector("#call[data-state]", "e => e.dataset.state"))
+
+
+def frames_decoded(page: Any) -> int:
+    # framesDecoded() reads the connection's stats: a promise, which evaluate awaits.
+    return int(page.evaluate("() => window.homecareCall.framesDecoded()"))
+
+
+def fleet_call(demo: ConsultationDemo, consultation_id: int) -> Any:
+    from fleet.store import connect_database
+
+    db = connect_database(demo.fleet.folder / "fleet.db")
+    try:
+        return get_consultation(db, 1, consultation_id)
+    finally:
+        db.conn.close()
+
+
+def robot_idle(demo: ConsultationDemo) -> bool:
+    node = demo.node("telepresence")
+    return node.peer is None and str(node.core.state) == "idle"
+
+
+def test_the_specialist_and_the_resident_see_each_other_and_either_can_hang_up(
+    start_demo: StartDemo, browser: Any
+) -> None:
+    demo, login = start_demo()
+    page = sign_in(browser, login)
+    telepresence = demo.node("telepresence")
+
+    # Call 1: the resident says yes; video flows both ways; the specialist hangs up.
+    first = call_resident(page, login, demo)
+    wait_for_page_state(page, "connected")
+    wait_until(lambda: frames_decoded(page) >= FRAMES, CALL_TIMEOUT_S, "robot video in Chromium")
+    wait_until(
+        lambda: telepresence.remote_video_frames >= FRAMES,
+        CALL_TIMEOUT_S,
+        "the specialist's video at the robot",
+    )
+    assert demo.node("sim_camera").sent > FRAMES  # the picture is the simulated living room
+    page.click("[data-action=hang-up]")
+    wait_until(lambda: robot_idle(demo), 30, "the robot to end the call")
+    assert wait_for_page_state(page, "ended") == "ended"
+    call = fleet_call(demo, first)
+    assert (call.state, call.reason) == ("ended", "the specialist hung up")
+    assert call.connected_at is not None
+
+    # Call 2: the resident ends it by voice.
+    page.click("[data-action=call-again]")
+    page.wait_for_url(lambda url: not url.endswith(f"/consultations/{first}"))
+    second = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    wait_for_page_state(page, "connected")
+    wait_until(lambda: frames_decoded(page) >= FRAMES, CALL_TIMEOUT_S, "robot video, call 2")
+    demo.resident_says("закончить")
+    assert wait_for_page_state(page, "ended") == "ended"
+    wait_until(lambda: robot_idle(demo), 30, "the robot to be ready again")
+    call = fleet_call(demo, second)
+    assert (call.state, call.reason) == ("ended", "the resident ended the call")
+
+
+def test_without_the_residents_yes_no_media_flows_and_the_refusal_is_recorded(
+    start_demo: StartDemo, browser: Any
+) -> None:
+    demo, login = start_demo(answer="нет")
+    page = sign_in(browser, login)
+    telepresence = demo.node("telepresence")
+    consultation_id = call_resident(page, login, demo)
+
+    assert wait_for_page_state(page, "declined") == "declined"
+    call = fleet_call(demo, consultation_id)
+    assert (call.state, call.reason, call.connected_at) == (
+        "declined", "the resident said no", None,
+    )  # fmt: skip
+    assert telepresence.peers_made == 0  # no connection was even made: nothing could flow
+    assert telepresence.remote_video_frames == 0
+    assert frames_decoded(page) == 0
