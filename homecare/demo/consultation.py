@@ -98,7 +98,7 @@ class ConsultationDemo:
         from simulations.home import load_home, resolve_home
         from simulations.nodes.call_answerer_node import CallAnswererNode
         from simulations.nodes.sim_camera_node import SimCameraNode
-        from simulations.world import SimWorld
+        from simulations.scenario.runner import import_world_quietly
 
         robot_dir = self.folder / "robot"
         answer = ANSWERS[self.lang] if self.options.answer is None else self.options.answer
@@ -120,7 +120,7 @@ class ConsultationDemo:
             self.clock, self.settings.robot.parameters_file, self.lang, overrides=parameters
         )
         start_nodes(runtime, {name: ROBOT_NODES[name] for name in CONSULTATION_NODES})
-        world = SimWorld(load_home(resolve_home(HOME)), seed=1, room=ROOM)
+        world = import_world_quietly()(load_home(resolve_home(HOME)), seed=1, room=ROOM)
         runtime.add_node("sim_camera", lambda rt: SimCameraNode(rt, world))
         runtime.add_node("call_answerer", CallAnswererNode)
         return runtime

@@ -177,7 +177,7 @@ class _Run:
         self.live: Timeline | None = None
 
     def start(self) -> None:
-        SimWorld = _import_world()  # noqa: N806 - a class
+        SimWorld = import_world_quietly()  # noqa: N806 - a class
 
         scenario = self.loaded.scenario
         day = self.clock.now().astimezone(ZoneInfo(scenario.timezone)).date()
@@ -334,7 +334,7 @@ def _merge(
     return {node: base.get(node, {}) | more.get(node, {}) for node in base.keys() | more.keys()}
 
 
-def _import_world() -> Any:
+def import_world_quietly() -> Any:
     """`simulations.world.SimWorld`, imported without pybullet's banner.
 
     pybullet prints its build time from C when imported, which would break

@@ -9,12 +9,17 @@ one), with fake camera and microphone devices.
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as ws_connect
 
 from fleet.store.consultations import get_consultation
 from homecare.demo.consultation import ConsultationDemo, ConsultationDemoOptions
@@ -165,3 +170,55 @@ def test_without_the_residents_yes_no_media_flows_and_the_refusal_is_recorded(
     assert telepresence.peers_made == 0  # no connection was even made: nothing could flow
     assert telepresence.remote_video_frames == 0
     assert frames_decoded(page) == 0
+
+
+def test_bad_signalling_input_is_refused_with_a_reason_and_the_robot_takes_the_next_call(
+    start_demo: StartDemo, browser: Any
+) -> None:
+    demo, login = start_demo()
+    api = httpx.Client(base_url=login.url, timeout=10)
+    form = {"username": login.email, "password": login.password}
+    api.headers["Authorization"] = (
+        "Bearer " + api.post("/api/v1/auth/token", data=form).json()["access_token"]
+    )
+    started = api.post("/api/v1/consultations", json={"resident_id": demo.resident_id})
+    assert started.status_code == 201, started.text
+    call = started.json()
+    socket_url = login.url.replace("http://", "ws://") + call["signal_path"]
+
+    forged = call["token"][:-4] + ("AAAA" if not call["token"].endswith("AAAA") else "BBBB")
+    with ws_connect(socket_url) as socket:
+        socket.send(json.dumps({"type": "hello", "token": forged}))
+        assert "signature" in json.loads(socket.recv(timeout=10))["reason"]
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+    with ws_connect(socket_url) as socket:
+        socket.send(json.dumps({"type": "hello", "token": call["token"]}))
+        messages = received_until(socket, "offer")  # the resident said yes: the robot offers
+        assert messages[0]["type"] == "joined"
+        socket.send(json.dumps({"type": "answer", "sdp": "v=0 this is not a session"}))
+        error = received_until(socket, "error")[-1]
+        assert "answer" in error["reason"] or "SDP" in error["reason"], error
+        socket.send(json.dumps({"type": "hangup"}))
+        assert received_until(socket, "state", "ended")[-1]["reason"] == "the specialist hung up"
+    wait_until(lambda: robot_idle(demo), 30, "the robot to be ready again")
+
+    page = sign_in(browser, login)
+    call_resident(page, login, demo)
+    assert wait_for_page_state(page, "connected") == "connected"
+    page.click("[data-action=hang-up]")
+    wait_until(lambda: robot_idle(demo), 30, "the robot to end the good call")
+
+
+def received_until(socket: Any, kind: str, state: str = "") -> list[dict[str, Any]]:
+    """Messages up to the first of `kind` (and `state`), within the call deadline."""
+    messages: list[dict[str, Any]] = []
+    deadline = time.monotonic() + CALL_TIMEOUT_S
+    while time.monotonic() < deadline:
+        message = json.loads(socket.recv(timeout=max(0.1, deadline - time.monotonic())))
+        messages.append(message)
+        if message["type"] == kind and (not state or message.get("state") == state):
+            return messages
+    raise AssertionError(f"no {kind} {state} within {CALL_TIMEOUT_S} s; got {messages}")
