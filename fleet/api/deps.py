@@ -78,6 +78,8 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
 STAFF: tuple[Role, ...] = ("admin", "operator", "social_worker", "caregiver")
 FLEET_MANAGERS: tuple[Role, ...] = ("admin", "operator")
 RESIDENT_EDITORS: tuple[Role, ...] = ("admin", "operator", "social_worker")
+# Who may call a resident by video (the API, the pages and resident.html's button).
+CALLERS: tuple[Role, ...] = RESIDENT_EDITORS
 MANAGE_FLEET = require_roles(*FLEET_MANAGERS)
 MANAGE_RESIDENTS = require_roles(*RESIDENT_EDITORS)
 HANDLE_INCIDENTS = require_roles("admin", "operator", "social_worker", "caregiver")

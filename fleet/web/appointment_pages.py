@@ -18,6 +18,7 @@ import sqlite_utils
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
+from fleet.api.deps import CALLERS
 from fleet.api.routers.appointments import (
     APPOINTMENT_EDITORS,
     change_status,
@@ -28,7 +29,6 @@ from fleet.store import appointments as store
 from fleet.store.common import InvalidChangeError
 from fleet.store.consultations import Consultation, latest_call_of_appointment
 from fleet.store.residents import get_resident
-from fleet.web.consultation_pages import CALLERS
 from fleet.web.errors import ActionConflictError, ForbiddenError
 from fleet.web.i18n import Lang, choose_lang
 from fleet.web.paging import parse_id

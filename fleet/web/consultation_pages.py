@@ -20,7 +20,7 @@ import sqlite_utils
 from fastapi import APIRouter, Form, Request
 from starlette.responses import JSONResponse, Response
 
-from fleet.api.deps import RESIDENT_EDITORS
+from fleet.api.deps import CALLERS
 from fleet.calls import CallHub, issue_call_token
 from fleet.store.appointments import Appointment, get_appointment
 from fleet.store.common import ConflictError, InvalidChangeError, NotFoundError
@@ -55,8 +55,6 @@ from reminders.recurrence import Occurrence, schedule_occurrences
 router = APIRouter(route_class=PageRoute)
 Field = Annotated[str, Form()]
 
-# Who may call a resident: the roles `/api/v1/consultations` allows.
-CALLERS = RESIDENT_EDITORS
 RECENT_CALLS = 20
 RECENT_ALERTS = 5
 # Enough of a robot's incidents to still find the resident's after leaving out another

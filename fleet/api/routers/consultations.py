@@ -14,15 +14,14 @@ import sqlite_utils
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import Field
 
-from fleet.api.deps import Context, CurrentUser, Db, require_roles
+from fleet.api.deps import CALLERS, Context, CurrentUser, Db, require_roles
 from fleet.api.schemas import CONFLICT, NOT_FOUND, SIGNED_IN, Reply, RequestBody, store_errors
 from fleet.calls import CallHub, CallToken, issue_call_token
 from fleet.context import FleetContext
 from fleet.store import consultations as store
-from fleet.store.accounts import Role, User
+from fleet.store.accounts import User
 from fleet.store.consultations import Consultation
 
-CALLERS: tuple[Role, ...] = ("admin", "operator", "social_worker")
 Caller = Annotated[User, Depends(require_roles(*CALLERS))]
 
 router = APIRouter(prefix="/consultations", tags=["consultations"], responses=SIGNED_IN)
