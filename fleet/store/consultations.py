@@ -150,6 +150,15 @@ def list_consultations(
     return [_consultation(row) for row in rows]
 
 
+def waiting_requests(db: sqlite_utils.Database, agency_id: int) -> int:
+    """How many residents asked to be called and wait for someone to call back."""
+    row = db.execute(
+        "SELECT COUNT(*) FROM consultations WHERE agency_id = ? AND state = 'requested'",
+        (agency_id,),
+    ).fetchone()
+    return int(row[0])
+
+
 def consultation_events(
     db: sqlite_utils.Database, agency_id: int, consultation_id: int
 ) -> list[CallEvent]:

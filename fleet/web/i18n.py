@@ -55,6 +55,7 @@ STRINGS: dict[Lang, dict[str, str]] = {
         "sign_in_again": "Войти снова",
         "new_incident": "Новая тревога",
         "open_incidents_badge": "Открытых тревог: {count}",
+        "calls_waiting_badge": "Просят перезвонить: {count}",
         # incidents
         "incidents_title": "Тревоги",
         "incidents_open": "Требуют реакции",
@@ -282,6 +283,7 @@ STRINGS: dict[Lang, dict[str, str]] = {
         "sign_in_again": "Sign in again",
         "new_incident": "New incident",
         "open_incidents_badge": "Open incidents: {count}",
+        "calls_waiting_badge": "Waiting for a call back: {count}",
         "incidents_title": "Incidents",
         "incidents_open": "Need attention",
         "incidents_acknowledged": "In progress",

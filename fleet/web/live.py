@@ -12,6 +12,8 @@ sends, as `text/event-stream`:
   with the card's HTML rendered by the same template as the page; `status: resolved`
   removes a card;
 - `count` when the number of open incidents changes (title counter, nav badge);
+- `calls` when the number of residents waiting to be called back changes (their
+  `call.request`s: the Consultations badge, and a beep when one more asks);
 - a `: keep-alive` comment after 15 s of silence, so proxies keep the line open.
 
 Each `incident` event's id is the newest incident id sent so far; the browser's
@@ -31,6 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from fleet.api.deps import user_from_token
+from fleet.store.consultations import waiting_requests
 from fleet.store.incidents import Incident, incident_counts, list_incidents
 from fleet.store.notifications import notifications_of
 from fleet.web.i18n import choose_lang, label
@@ -80,6 +83,7 @@ class IncidentFeed:
         # id -> what its card showed (status and deliveries); None until the first poll
         self.known: dict[int, str] | None = None
         self.open_count: int | None = None
+        self.calls_waiting: int | None = None
 
     async def stream(self) -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
@@ -117,6 +121,7 @@ class IncidentFeed:
         versions = _versions(db, active)
         messages += self._changes(sorted(fresh, key=lambda i: i.id), active, versions)
         messages += self._count(incident_counts(db, agency)["open"])
+        messages += self._calls(waiting_requests(db, agency))
         return messages
 
     def _changes(
@@ -178,6 +183,12 @@ class IncidentFeed:
             return []
         self.open_count = open_count
         return [_event("count", {"open": open_count})]
+
+    def _calls(self, waiting: int) -> list[str]:
+        if waiting == self.calls_waiting:
+            return []
+        self.calls_waiting = waiting
+        return [_event("calls", {"waiting": waiting})]
 
 
 def _versions(db: sqlite_utils.Database, active: dict[int, Incident]) -> dict[int, str]:

@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from fleet.store.consultations import waiting_requests
 from fleet.store.incidents import incident_counts
 from fleet.web import formatting
 from fleet.web.i18n import LANG_COOKIE, Lang, choose_lang, label, translator
@@ -79,9 +80,10 @@ def _shared(
 ) -> dict[str, Any]:
     context = context_of(request)
     now = context.now()
-    open_count = None
+    open_count = calls_waiting = None
     if session is not None and with_counts:
         open_count = incident_counts(context.db(), session.agency_id)["open"]
+        calls_waiting = waiting_requests(context.db(), session.agency_id)
     return {
         "t": translator(lang),
         "label": lambda prefix, value: label(lang, prefix, value),
@@ -89,6 +91,7 @@ def _shared(
         "session": session,
         "csrf": session.csrf if session else "",
         "open_count": open_count,
+        "calls_waiting": calls_waiting,
         "path": request.url.path,
         "asset_version": __version__,
         "zone": formatting.zone_label(now),

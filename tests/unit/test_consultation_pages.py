@@ -24,7 +24,7 @@ from reminders.model import ReminderSchedule
 from tests.fleet_api import Fleet
 from tests.fleet_records import add_alert
 from tests.unit.test_fleet_api_reminders import add_resident, rent_robot
-from tests.unit.test_fleet_web import sign_in
+from tests.unit.test_fleet_web import event_stream, sign_in
 
 _TOKEN = re.compile(r'data-token="([^"]+)"')
 
@@ -309,3 +309,21 @@ def test_without_a_broker_the_call_is_refused_with_a_reason(fleet: Fleet) -> Non
     status, location = call(fleet, csrf, resident_id=resident, back="/consultations")
     assert status == 303 and location.startswith("/consultations?call_error=")
     assert "не подключён к брокеру MQTT" in fleet.client.get(location).text
+
+
+def test_a_residents_request_shows_live_on_every_page_until_someone_calls_back(
+    fleet: Fleet, robots: Robots
+) -> None:
+    resident, robot = with_card(fleet)
+    csrf = sign_in(fleet, "social@a.example")
+    assert 'id="calls-badge" class="badge" hidden' in fleet.client.get("/robots").text
+    with event_stream(fleet) as stream:
+        assert stream.next_event("calls") == {"waiting": 0}
+        _, request = record_voice_request(fleet.context.db(), robot, "ev-1",
+                                          asked_for="социальный работник",
+                                          now=fleet.context.now())  # fmt: skip
+        assert request is not None
+        assert stream.next_event("calls") == {"waiting": 1}
+        assert ">1</span>" in fleet.client.get("/robots").text.split('id="calls-badge"')[1]
+        call(fleet, csrf, resident_id=resident, request_id=request.id)
+        assert stream.next_event("calls") == {"waiting": 0}

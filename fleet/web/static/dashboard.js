@@ -59,6 +59,22 @@
     }
   }
 
+  // Residents waiting to be called back (their "call me" by voice): badge, and a beep
+  // when one more asks.
+  let callsWaiting = null;
+  function setCallsWaiting(waiting) {
+    const badge = document.getElementById("calls-badge");
+    if (badge) {
+      badge.textContent = String(waiting);
+      badge.hidden = waiting === 0;
+      badge.title = (badge.dataset.label || "").replace("{count}", String(waiting));
+    }
+    if (callsWaiting !== null && waiting > callsWaiting) {
+      beep();
+    }
+    callsWaiting = waiting;
+  }
+
   function list(status) {
     return document.getElementById("incidents-" + status);
   }
@@ -227,6 +243,7 @@
     });
     source.addEventListener("sync", (event) => onSync(JSON.parse(event.data)));
     source.addEventListener("count", (event) => setCount(JSON.parse(event.data).open));
+    source.addEventListener("calls", (event) => setCallsWaiting(JSON.parse(event.data).waiting));
     source.addEventListener("error", async () => {
       if (source.readyState !== EventSource.CLOSED) {
         setLive("lost"); // the browser is already reconnecting by itself
