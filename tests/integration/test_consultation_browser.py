@@ -21,7 +21,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
-from fleet.store.consultations import get_consultation
+from fleet.store.consultations import consultation_events, get_consultation
 from homecare.demo.consultation import ConsultationDemo, ConsultationDemoOptions
 from homecare.demo.fleet import DemoLogin
 from homecare.settings import RobotSettings, Settings
@@ -112,6 +112,16 @@ def fleet_call(demo: ConsultationDemo, consultation_id: int) -> Any:
         db.conn.close()
 
 
+def fleet_events(demo: ConsultationDemo, consultation_id: int) -> list[Any]:
+    from fleet.store import connect_database
+
+    db = connect_database(demo.fleet.folder / "fleet.db")
+    try:
+        return consultation_events(db, 1, consultation_id)
+    finally:
+        db.conn.close()
+
+
 def robot_idle(demo: ConsultationDemo) -> bool:
     node = demo.node("telepresence")
     return node.peer is None and str(node.core.state) == "idle"
@@ -152,6 +162,42 @@ def test_the_specialist_and_the_resident_see_each_other_and_either_can_hang_up(
     wait_until(lambda: robot_idle(demo), 30, "the robot to be ready again")
     call = fleet_call(demo, second)
     assert (call.state, call.reason) == ("ended", "the resident ended the call")
+
+
+def test_when_the_link_drops_the_robot_offers_again_and_the_browser_reconnects(
+    start_demo: StartDemo, browser: Any
+) -> None:
+    demo, login = start_demo()
+    page = sign_in(browser, login)
+    telepresence = demo.node("telepresence")
+    consultation_id = call_resident(page, login, demo)
+    wait_for_page_state(page, "connected")
+    wait_until(lambda: frames_decoded(page) >= FRAMES, CALL_TIMEOUT_S, "robot video in Chromium")
+    peer = telepresence.peer
+    assert peer.generation == 1
+
+    async def drop_the_link() -> None:  # as a dead network ends it: no goodbye to the far side
+        await peer.connection.close()
+
+    telepresence.media.submit(drop_the_link()).result(timeout=10)
+    wait_until(lambda: peer.generation == 2, CALL_TIMEOUT_S, "the robot to renegotiate")
+
+    def states() -> list[str]:
+        return [event.state for event in fleet_events(demo, consultation_id)]
+
+    wait_until(
+        lambda: states()[-2:] == ["reconnecting", "connected"],
+        CALL_TIMEOUT_S,
+        "the fleet to see the call reconnect",
+    )
+    assert wait_for_page_state(page, "connected") == "connected"
+    # The robot's new connection is up, so the page answered the new offer; video goes on.
+    wait_until(
+        lambda: frames_decoded(page) >= FRAMES, CALL_TIMEOUT_S, "robot video on the new connection"
+    )
+    assert peer.state == "connected" and peer.generation == 2
+    page.click("[data-action=hang-up]")
+    wait_until(lambda: robot_idle(demo), 30, "the robot to end the call")
 
 
 def test_without_the_residents_yes_no_media_flows_and_the_refusal_is_recorded(
