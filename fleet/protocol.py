@@ -156,6 +156,73 @@ class CallSignal(Message):
     connect_deadline_s: float = Field(default=30.0, gt=0, le=600)
 
 
+DEVICE_ROLES = (
+    "sos_button", "bed_sensor", "chair_sensor", "door_sensor", "motion_sensor",
+    "pill_dispenser", "light", "plug",
+)  # fmt: skip
+DeviceRole = Literal[
+    "sos_button", "bed_sensor", "chair_sensor", "door_sensor", "motion_sensor",
+    "pill_dispenser", "light", "plug",
+]  # fmt: skip
+# Zigbee2MQTT friendly names may hold "/" (Home Assistant groups); never MQTT wildcards.
+DEVICE_NAME_PATTERN = r"^[^+#\x00-\x1f]{1,64}$"
+MAX_DEVICES = 64
+
+
+class DeviceSpec(BaseModel):
+    """One paired Zigbee device of the home and what it is for (`cfg/devices`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: DeviceRole
+    room: str = Field(default="", max_length=40)
+    # light, plug: switched on at night on the way when the resident gets up.
+    night_light: bool = False
+    # door_sensor: the door out of the home (opening it at night gets a check).
+    front_door: bool = True
+    # pill_dispenser: compartment number (as text) -> the reminder id it holds the pills for.
+    compartments: dict[str, str] = Field(default_factory=dict, max_length=31)
+
+
+class DevicesConfig(BaseModel):
+    """`cfg/devices` data: the home's device registry, edited in the fleet per resident.
+
+    Devices are keyed by their Zigbee2MQTT friendly name; a paired device not listed
+    here is reported as unknown, never guessed at.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    devices: dict[str, DeviceSpec] = Field(default_factory=dict, max_length=MAX_DEVICES)
+    # The resident needs a caregiver told when the front door opens at night (dementia).
+    notify_caregiver_on_night_door: bool = False
+
+    @field_validator("devices")
+    @classmethod
+    def _names(cls, devices: dict[str, DeviceSpec]) -> dict[str, DeviceSpec]:
+        for name in devices:
+            if not re.match(DEVICE_NAME_PATTERN, name) or name.startswith("bridge/"):
+                raise ValueError(f"device name {name!r} is not a Zigbee2MQTT friendly name")
+        return devices
+
+
+class DeviceStatusEvent(BaseModel):
+    """The `device.status` robot event (on `event`): a device's health for the fleet's
+    maintenance view; sent when it changes (battery low or back, offline or back, a
+    device sending garbage or flooding)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_id: str = Field(pattern=ID_PATTERN)
+    device: str = Field(pattern=DEVICE_NAME_PATTERN)
+    role: DeviceRole | Literal[""] = ""  # "": paired but not in the registry
+    online: bool
+    battery_pct: float | None = Field(default=None, ge=0, le=100)
+    battery_low: bool = False
+    last_seen: float | None = None
+    problem: str = Field(default="", max_length=300)  # "", "garbage", "flooding", ...
+
+
 class FleetState(Message):
     """`hc/v1/svc/fleet/state`, retained, with the service's own will (`offline`)."""
 
