@@ -134,6 +134,23 @@ def _fall_event(
     return ExpectationResult(e.name, False, f"no {phase} event {_span(e, day_s)}; seen: {seen}")
 
 
+def _device_set(
+    e: TimedExpectation, robot: RobotObserver, fleet: FleetFacts, day_s: float
+) -> ExpectationResult:
+    device, wanted = e.expectation.device_set, e.expectation.set_state
+    sets = [d for d in robot.device_sets if d.device == device and _inside(e, d.t_s)]
+    hit = next((d for d in sets if wanted is None or d.state == wanted), None)
+    if hit is not None:
+        return ExpectationResult(
+            e.name, True, f"{device} set {hit.state or '(no state)'} at "
+            f"{format_offset(hit.t_s, day_s)}"
+        )  # fmt: skip
+    seen = _listing([(d.t_s, d.state) for d in sets], day_s, "no command at all")
+    return ExpectationResult(
+        e.name, False, f"expected {device} set {wanted or ''} {_span(e, day_s)}; seen: {seen}"
+    )
+
+
 def _no_fall_event(
     e: TimedExpectation, robot: RobotObserver, fleet: FleetFacts, day_s: float
 ) -> ExpectationResult:
@@ -150,4 +167,5 @@ _CHECKS: dict[str, Check] = {
     "robot_says": _robot_says,
     "fall_event": _fall_event,
     "no_fall_event": _no_fall_event,
+    "device_set": _device_set,
 }

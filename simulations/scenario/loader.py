@@ -36,11 +36,12 @@ from simulations.yaml_source import (
 )
 
 SCENARIOS_DIR = Path(__file__).parent.parent / "scenarios"
-TIMELINE_KINDS = ("action", "say", "uplink")
+TIMELINE_KINDS = ("action", "say", "uplink", "device")
 _ENTRY_KEYS = {
     "action": {"room", "furniture", "direction"},
     "say": {"lang"},
     "uplink": set(),
+    "device": {"state", "availability"},
 }
 
 
@@ -176,6 +177,20 @@ def _check_timeline(
                 return
         if entry.say is not None and not entry.say.strip():
             yield (*loc, "say"), "is empty: write what the resident says"
+        if entry.device is not None:
+            found = _device_problem(entry, scenario)
+            if found is not None:
+                yield (*loc, found[0]), found[1]
+                return
+
+
+def _device_problem(entry: TimelineEntry, scenario: Scenario) -> tuple[str, str] | None:
+    if entry.device not in scenario.devices:
+        known = ", ".join(sorted(scenario.devices)) or "none: add a devices section"
+        return "device", f"unknown device {entry.device!r} (the scenario's devices: {known})"
+    if (entry.state is None) == (entry.availability is None):
+        return "device", "give the device either a state (its JSON) or an availability"
+    return None
 
 
 def _entry_problem(entry: TimelineEntry) -> tuple[str, str] | None:
@@ -189,7 +204,11 @@ def _entry_problem(entry: TimelineEntry) -> tuple[str, str] | None:
     allowed = _ENTRY_KEYS[kinds[0]]
     if extras:
         return extras[0], f"unknown field for {kinds[0]} (allowed: {', '.join(sorted(allowed))})"
-    used = {key for key in ("room", "furniture", "direction", "lang") if getattr(entry, key)}
+    used = {
+        key
+        for key in ("room", "furniture", "direction", "lang", "state", "availability")
+        if getattr(entry, key) is not None
+    }
     stray = sorted(used - allowed)
     if stray:
         return stray[0], f"does not go with {kinds[0]} (allowed: {', '.join(sorted(allowed))})"
@@ -202,10 +221,20 @@ def _check_expectations(
     reminder_ids = [reminder.id for reminder in scenario.reminders]
     for index, expectation in enumerate(scenario.expect):
         problem = _expectation_problem(expectation, reminder_ids, start, duration)
+        if problem is None and expectation.device_set is not None:
+            problem = _device_set_problem(expectation.device_set, scenario)
         if problem is not None:
             field, message = problem
             yield ("expect", index, *field), message
             return
+
+
+def _device_set_problem(device: str, scenario: Scenario) -> tuple[FieldPath, str] | None:
+    switchable = [n for n, d in scenario.devices.items() if d.role in ("light", "plug")]
+    if device in switchable:
+        return None
+    names = ", ".join(sorted(switchable)) or "none"
+    return ("device_set",), f"{device!r} is not one of the scenario's lights or plugs ({names})"
 
 
 def _expectation_problem(

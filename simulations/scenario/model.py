@@ -20,10 +20,11 @@ furniture, the resident's posture) is in `loader.py`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fleet.protocol import DeviceSpec
 from reminders.model import REMINDER_ID_PATTERN, Outcome, ReminderKind
 
 FallPhase = Literal["falling", "down", "recovered"]
@@ -75,7 +76,11 @@ class ScenarioReminder(_Strict):
 
 
 class TimelineEntry(_Open):
-    """One thing the world does at `at`: exactly one of `action`, `say`, `uplink`."""
+    """One thing the world does at `at`: exactly one of `action`, `say`, `uplink`, `device`.
+
+    `device` names one of the scenario's `devices`, which reports `state` (its
+    Zigbee2MQTT JSON, e.g. `{contact: false}`) or goes `availability: offline`.
+    """
 
     at: str
     action: str | None = None
@@ -85,6 +90,9 @@ class TimelineEntry(_Open):
     say: str | None = None
     lang: str | None = None
     uplink: Literal["down", "up"] | None = None
+    device: str | None = None
+    state: dict[str, Any] | None = None
+    availability: Literal["online", "offline"] | None = None
 
 
 class Expectation(_Open):
@@ -102,6 +110,8 @@ class Expectation(_Open):
     robot_says: str | None = None
     fall_event: FallPhase | None = None
     no_fall_event: bool | None = None
+    device_set: str | None = None
+    set_state: Literal["ON", "OFF"] | None = None
 
 
 # Each kind key, with the extra keys it takes and what it checks.
@@ -112,6 +122,10 @@ EXPECTATION_KINDS: dict[str, tuple[frozenset[str], str]] = {
     "robot_says": (frozenset(), "the robot said something containing this text"),
     "fall_event": (frozenset(), "the fall detector reported this phase"),
     "no_fall_event": (frozenset(), "the fall detector reported nothing"),
+    "device_set": (
+        frozenset({"set_state"}),
+        "the robot switched this device (set_state: ON or OFF)",
+    ),
 }
 COMMON_EXPECTATION_KEYS = frozenset({"name", "after", "within"})
 
@@ -130,5 +144,9 @@ class Scenario(_Strict):
     camera: CameraSetup = CameraSetup()
     speech_noise: SpeechNoise = SpeechNoise()
     reminders: list[ScenarioReminder] = []
+    # The home's Zigbee devices (Zigbee2MQTT friendly name -> role, room, ...), registered
+    # in the fleet for the resident, so the robot gets them as cfg/devices.
+    devices: dict[str, DeviceSpec] = {}
+    notify_caregiver_on_night_door: bool = False
     timeline: list[TimelineEntry] = []
     expect: list[Expectation] = Field(min_length=1)

@@ -7,6 +7,7 @@ report, all on the simulated clock as seconds after the scenario's start.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,13 @@ class AlertSeen:
     severity: str
 
 
+@dataclass(frozen=True)
+class DeviceSet:
+    t_s: float
+    device: str
+    state: str  # "ON", "OFF" or "" (a command without a state)
+
+
 @dataclass
 class RobotObserver:
     clock: Clock
@@ -46,6 +54,7 @@ class RobotObserver:
     outcomes: list[tuple[float, str, str]] = field(default_factory=list)  # (t, reminder, outcome)
     timeline: list[TimelineEntry] = field(default_factory=list)
     battery: list[tuple[float, float]] = field(default_factory=list)
+    device_sets: list[DeviceSet] = field(default_factory=list)
 
     def __call__(self, topic: str, msgtype: str, message: Any, qos: QoS) -> None:
         handler = _HANDLERS.get(topic)
@@ -85,6 +94,18 @@ class RobotObserver:
             TimelineEntry(t, "reminder", f"{message.reminder_id}: {message.outcome}")
         )
 
+    def _device_event(self, t: float, message: Any) -> None:
+        self.timeline.append(TimelineEntry(t, "device", f"{message.device}: {message.kind}"))
+
+    def _device_command(self, t: float, message: Any) -> None:
+        try:
+            payload = json.loads(message.json)
+        except ValueError:
+            payload = {}
+        state = str(payload.get("state", "")) if isinstance(payload, dict) else ""
+        self.device_sets.append(DeviceSet(t, message.device, state.upper()))
+        self.timeline.append(TimelineEntry(t, "device", f"{message.device} <- {message.json}"))
+
     def _battery(self, t: float, message: Any) -> None:
         if self.battery and t - self.battery[-1][0] < BATTERY_SAMPLE_S:
             return
@@ -99,4 +120,6 @@ _HANDLERS = {
     "/reminders/due": RobotObserver._due,
     "/reminders/outcome": RobotObserver._outcome,
     "/robot/battery": RobotObserver._battery,
+    "/devices/event": RobotObserver._device_event,
+    "/devices/command": RobotObserver._device_command,
 }

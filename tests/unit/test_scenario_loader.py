@@ -145,3 +145,52 @@ def test_the_loader_knows_the_world_s_actions_and_fall_directions() -> None:
 
     assert set(posture.ACTIONS) == set(world.ACTIONS)
     assert set(posture.FALL_DIRECTIONS) == set(world.FALL_DIRECTIONS)
+
+
+DEVICES = """\
+description: the SOS button in the hall
+home: two_room_flat
+start: "10:00"
+duration: 5m
+devices:
+  sos_hall: {role: sos_button, room: hall}
+  lamp: {role: light, night_light: true}
+timeline:
+  - {at: "10:01", device: sos_hall, state: {action: single, battery: 97}}
+  - {at: "10:02", device: sos_hall, availability: offline}
+expect:
+  - {incident: sos, count: 1}
+  - {device_set: lamp, set_state: "ON"}
+"""
+
+
+def test_devices_and_their_events_load(tmp_path: Path) -> None:
+    loaded = load_scenario(write(tmp_path, DEVICES))
+    assert loaded.scenario.devices["sos_hall"].role == "sos_button"
+    first, second = (t.entry for t in loaded.timeline)
+    assert (first.device, first.state) == ("sos_hall", {"action": "single", "battery": 97})
+    assert (second.device, second.availability) == ("sos_hall", "offline")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        ("device: sos_hall, state", "device: sos_hal, state", "timeline[0].device",
+         "unknown device 'sos_hal'"),
+        ("availability: offline}", "availability: offline, state: {}}", "timeline[1].device",
+         "either a state"),
+        ("sos_hall, state: {action: single, battery: 97}}", "sos_hall, room: hall}",
+         "timeline[0].room", "does not go with device"),
+        ("role: sos_button", "role: panic_button", "devices.sos_hall.role", "Input should be"),
+        ("device_set: lamp", "device_set: sos_hall", "expect[1].device_set",
+         "not one of the scenario's lights or plugs"),
+    ],
+)  # fmt: skip
+def test_device_mistakes_are_named(
+    tmp_path: Path, old: str, new: str, field: str, message: str
+) -> None:
+    assert old in DEVICES
+    path = write(tmp_path, DEVICES.replace(old, new, 1))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert f": {field}:" in str(caught.value) and message in str(caught.value), caught.value
