@@ -44,6 +44,17 @@ class RobotSettings(BaseModel):
         default=None,
         description="The robot's MQTT password, given by the fleet with its id (keep it secret).",
     )
+    home_broker_url: str | None = Field(
+        default=None,
+        description="The home's MQTT broker (Zigbee2MQTT, Home Assistant), mqtt://host:port; "
+        "unset: the robot runs one on loopback at home_broker_port.",
+    )
+    home_broker_port: int = Field(
+        default=1884,
+        ge=0,
+        le=65535,
+        description="Port of the robot's own home broker (0: any free port, for tests).",
+    )
 
 
 class SmtpSettings(BaseModel):

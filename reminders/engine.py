@@ -36,6 +36,9 @@ Policies (parameters in `ReminderParams`):
   `snoozed` outcome (the fleet stores one event per occurrence and outcome).
 - "I took it" with nothing open acknowledges the next medication due within
   `early_ack_s` (taken early; it is then not announced).
+- A device (a pill dispenser's compartment opened) acknowledges only an open
+  occurrence of its reminder (`ack_reminder`): refilling a dispenser must not
+  count as a dose taken.
 - A restart neither repeats nor loses: open occurrences, outcomes and the last
   tick time live in the store; an occurrence announced or closed is never
   announced afresh.
@@ -521,6 +524,29 @@ class ReminderEngine:
             return [*actions, Say(phrase(Phrase.ACKNOWLEDGED, self.lang), self.lang)]
         actions = self._record(
             state.occurrence, "taken", prompts=state.prompts, reason="", now=now, closes=True
+        )
+        return [*actions, Say(phrase(Phrase.ACKNOWLEDGED, self.lang), self.lang)]
+
+    def ack_reminder(self, reminder_id: str, source: str) -> list[Action]:
+        """A device says the resident took `reminder_id` (e.g. opened its pill compartment).
+
+        Acknowledges the reminder's open occurrence (announced, waiting for "I took it")
+        like the resident's words would, with `source` as the outcome's reason; the
+        latest one if several are open. Nothing open: no actions (the caller logs it).
+        """
+        open_for_reminder = [
+            state for state in self._open.values() if state.occurrence.reminder.id == reminder_id
+        ]
+        if not open_for_reminder:
+            return []
+        state = max(open_for_reminder, key=lambda state: state.occurrence.due)
+        actions = self._record(
+            state.occurrence,
+            "taken",
+            prompts=state.prompts,
+            reason=source,
+            now=self.clock.now(),
+            closes=True,
         )
         return [*actions, Say(phrase(Phrase.ACKNOWLEDGED, self.lang), self.lang)]
 

@@ -1,4 +1,5 @@
-"""guardian: /safety/fall, /dialog/intent, /fleet/link -> a spoken check, then /safety/alert.
+"""guardian: /safety/fall, /dialog/intent, /fleet/link, /devices/event (SOS buttons) and
+/safety/check_in -> a spoken check, then /safety/alert.
 
 Thin wiring of `robot.safety.guardian.Guardian`: messages in, actions out.
 False alarms become structured log events (`guardian false alarm ...`) for
@@ -15,6 +16,7 @@ from pydantic import Field
 from robot.runtime import EVENTS, LATCHED, Runtime, load_params
 from robot.runtime.stamps import header, new_id, to_datetime
 from robot.safety.guardian import (
+    CHECK_IN_TRIGGERS,
     Action,
     Guardian,
     GuardianParams,
@@ -40,6 +42,8 @@ class GuardianNode:
         rt.subscribe("/safety/fall", types.FallEvent, self.on_fall, EVENTS)
         rt.subscribe("/dialog/intent", types.Intent, self.on_intent, EVENTS)
         rt.subscribe("/fleet/link", types.FleetLinkState, self.on_fleet_link, LATCHED)
+        rt.subscribe("/devices/event", types.DeviceEvent, self.on_device_event, EVENTS)
+        rt.subscribe("/safety/check_in", types.CheckIn, self.on_check_in, EVENTS)
         rt.timer(self.params.tick_period_s, self.tick)
 
     def on_fall(self, event: Any) -> None:
@@ -58,6 +62,29 @@ class GuardianNode:
 
     def on_fleet_link(self, state: Any) -> None:
         self.perform(self.guardian.on_fleet_link(bool(state.connected), int(state.pending_alerts)))
+
+    def on_device_event(self, event: Any) -> None:
+        if (event.role, event.kind) != ("sos_button", "pressed"):
+            return
+        room = parse_slots(event.json).get("room")
+        room_name = room if isinstance(room, str) else ""
+        self.rt.log.warning("guardian sos button pressed", device=event.device)
+        self.perform(self.guardian.on_sos_button(str(event.device), room_name))
+
+    def on_check_in(self, check_in: Any) -> None:
+        trigger = str(check_in.trigger)
+        if trigger not in CHECK_IN_TRIGGERS:
+            self.rt.log.warning(
+                "guardian check-in ignored: unknown trigger",
+                trigger=trigger,
+                known=",".join(sorted(CHECK_IN_TRIGGERS)),
+            )
+            return
+        if self.guardian.busy:
+            self.rt.log.info("guardian check-in ignored: an episode is running", trigger=trigger)
+            return
+        details = check_in_details(check_in.details_json)
+        self.perform(self.guardian.on_check_in(trigger, details))
 
     def tick(self) -> None:
         self.perform(self.guardian.tick())
@@ -133,6 +160,20 @@ def parse_slots(slots_json: str) -> dict[str, object]:
     except ValueError:
         return {}
     return slots if isinstance(slots, dict) else {}
+
+
+CHECK_IN_DETAIL_LIMIT = 12  # keys kept from a check-in's details (device, room, minutes, ...)
+
+
+def check_in_details(details_json: str) -> dict[str, object]:
+    """A check-in's details for the alert: plain values only, a few keys (never crashes)."""
+    details = parse_slots(details_json)
+    plain = {
+        str(key): value
+        for key, value in details.items()
+        if isinstance(value, str | int | float | bool) or value is None
+    }
+    return dict(list(plain.items())[:CHECK_IN_DETAIL_LIMIT])
 
 
 def _log_value(value: object) -> object:

@@ -1,5 +1,5 @@
-"""reminders: /fleet/config and /dialog/intent in; /reminders/due, /reminders/outcome,
-/safety/alert and /speech/say out.
+"""reminders: /fleet/config, /dialog/intent and /devices/event in; /reminders/due,
+/reminders/outcome, /safety/alert and /speech/say out.
 
 Thin wiring of `reminders.engine.ReminderEngine`. The schedule comes from the
 fleet (ConfigUpdate kind "reminders", the JSON of a `ReminderSchedule`) or, on
@@ -7,6 +7,11 @@ a robot without a fleet and in the demo, from a local file (`schedule_file`:
 YAML, JSON or iCalendar). A bad configuration is logged and the previous
 schedule kept; an empty one (`{}`, what the fleet link sends on a wipe) ends
 the resident's data. Answers follow the language the resident spoke in.
+
+A pill dispenser's compartment opened (/devices/event) acknowledges the
+reminder the device registry (ConfigUpdate kind "devices", else the `devices`
+parameter) maps that compartment to, as "I took it" would, when it is due and
+waiting; otherwise the opening is only logged.
 """
 
 from __future__ import annotations
@@ -34,11 +39,14 @@ from reminders.ics import schedule_from_ics
 from reminders.model import ReminderKind, ReminderSchedule
 from reminders.phrases import SUPPORTED_LANGUAGES
 from reminders.store import SqliteReminderStore
+from robot.devices.registry import CONFIG_KIND as DEVICES_CONFIG_KIND
+from robot.devices.registry import DeviceRegistry, parse_devices_config
 from robot.nodes.guardian_node import parse_slots
 from robot.runtime import CONFIG, EVENTS, Runtime, load_params
 from robot.runtime.stamps import header, new_id, time_message
 
 CONFIG_KIND = "reminders"
+PILL_DISPENSER = "pill_dispenser"  # the outcome's reason when a dispenser acknowledged it
 APPOINTMENTS_ONLY: frozenset[ReminderKind] = frozenset({"appointment"})
 
 
@@ -53,6 +61,9 @@ class RemindersNodeParams(ReminderParams):
     default_timezone: str = Field(
         default="Europe/Moscow", description="Zone of an .ics schedule_file that names none."
     )
+    devices: str = Field(
+        default="", description="The device registry as JSON until the fleet sends cfg/devices."
+    )
 
 
 class RemindersNode:
@@ -63,6 +74,9 @@ class RemindersNode:
         self.store = SqliteReminderStore(store_path)
         self.engine = ReminderEngine(p, rt.clock, self.store)
         self.config_version: int | None = None
+        self.devices = DeviceRegistry(
+            parse_devices_config(p.devices, f"node {rt.name}: parameter devices")
+        )
         types = rt.types
         self.due = rt.publisher("/reminders/due", types.ReminderDue, EVENTS)
         self.outcomes = rt.publisher("/reminders/outcome", types.ReminderOutcome, EVENTS)
@@ -73,12 +87,16 @@ class RemindersNode:
             rt.log.info("reminders schedule loaded", source="file", path=p.schedule_file)
         rt.subscribe("/fleet/config", types.ConfigUpdate, self.on_config, CONFIG)
         rt.subscribe("/dialog/intent", types.Intent, self.on_intent, EVENTS)
+        rt.subscribe("/devices/event", types.DeviceEvent, self.on_device_event, EVENTS)
         rt.timer(p.tick_period_s, self.tick)
 
     def tick(self) -> None:
         self.perform(self.engine.tick())
 
     def on_config(self, update: Any) -> None:
+        if update.kind == DEVICES_CONFIG_KIND:
+            self.on_devices_config(update)
+            return
         if update.kind != CONFIG_KIND:
             return
         version = int(update.version)
@@ -111,6 +129,45 @@ class RemindersNode:
             reminders=len(schedule.reminders),
             timezone=schedule.timezone,
         )
+
+    def on_devices_config(self, update: Any) -> None:
+        try:
+            self.devices.update(int(update.version), update.json)
+        except HomecareError as error:
+            self.rt.log.error(
+                "devices config rejected; the previous registry stays",
+                version=int(update.version),
+                problem=str(error),
+            )
+
+    def on_device_event(self, event: Any) -> None:
+        if (event.role, event.kind) != (PILL_DISPENSER, "opened"):
+            return
+        compartment = _compartment(parse_slots(event.json).get("compartment"))
+        if compartment is None:
+            self.rt.log.warning(
+                "pill dispenser opening ignored: no compartment number", device=event.device
+            )
+            return
+        spec = self.devices.config.devices.get(event.device)
+        reminder_id = spec.compartments.get(str(compartment)) if spec else None
+        if reminder_id is None:
+            self.rt.log.info(
+                "pill dispenser opened: compartment holds no reminder",
+                device=event.device,
+                compartment=compartment,
+            )
+            return
+        actions = self.engine.ack_reminder(reminder_id, PILL_DISPENSER)
+        if not actions:
+            self.rt.log.info(
+                "pill dispenser opened with nothing due",
+                device=event.device,
+                compartment=compartment,
+                reminder_id=reminder_id,
+            )
+            return
+        self.perform(actions)
 
     def _reject(self, version: int, problem: str) -> None:
         self.rt.log.error(
@@ -292,6 +349,17 @@ def _first_error(error: ValidationError) -> str:
 
 def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def _compartment(value: object) -> int | None:
+    """A compartment number (2 or "2"); anything else is None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
 
 
 def _seconds(value: object) -> float | None:

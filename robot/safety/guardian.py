@@ -18,10 +18,18 @@ them into messages. States:
 
 One alert per episode: once an alert is raised, fall events are ignored until
 a `recovered` event or `same_episode_s` has passed.
+
+The home's devices add two inputs: an SOS button press (`on_sos_button`) calls
+for help at once, like "help!" (a second press in the same episode only
+reassures); a check-in (`on_check_in`, from the home_watch behaviours: night bed
+exit, daytime inactivity, night door) asks its own question, and "help" or
+silence raises a `no_response` alert with the check-in's trigger and details.
+A check-in is ignored while an episode runs (the resident is being looked after).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -84,6 +92,33 @@ class Trigger(StrEnum):
     FALLING_NO_RECOVERY = "falling_no_recovery"
     INACTIVITY = "inactivity_after_down"
     SOS = "sos_intent"
+    SOS_BUTTON = "sos_button"
+    # Check-ins from the home's devices (CheckIn.msg triggers).
+    NIGHT_BED_EXIT = "night_bed_exit"
+    DAYTIME_INACTIVITY = "inactivity"
+    NIGHT_DOOR = "night_door"
+
+
+class Answer(StrEnum):
+    """What an answer to the current question means."""
+
+    HELP = "help"
+    FINE = "fine"
+    UNCLEAR = "unclear"  # "yes" to "Are you all right? Do you need help?"
+
+
+@dataclass(frozen=True)
+class CheckInQuestion:
+    question: Phrase
+    yes_means: Answer  # "Are you all right?": yes is fine; "Do you need help?": yes is help
+
+
+CHECK_INS: dict[Trigger, CheckInQuestion] = {
+    Trigger.NIGHT_BED_EXIT: CheckInQuestion(Phrase.ASK_NIGHT_BED_EXIT, Answer.FINE),
+    Trigger.DAYTIME_INACTIVITY: CheckInQuestion(Phrase.ASK_DAYTIME_INACTIVITY, Answer.FINE),
+    Trigger.NIGHT_DOOR: CheckInQuestion(Phrase.ASK_NIGHT_DOOR, Answer.UNCLEAR),
+}
+CHECK_IN_TRIGGERS = frozenset(trigger.value for trigger in CHECK_INS)
 
 
 @dataclass(frozen=True)
@@ -117,9 +152,13 @@ class Episode:
     heard: list[str] = field(default_factory=list)
     recovered_seen: bool = False
     asked_again: bool = False
+    # What the devices saw (device, room, minutes, ...): goes into the alert's details.
+    seen: dict[str, object] = field(default_factory=dict)
+    yes_means: Answer = Answer.HELP
 
     def details(self, now: float) -> dict[str, object]:
         details: dict[str, object] = {
+            **self.seen,
             "trigger": self.trigger.value,
             "confidence": round(self.confidence, 3),
             "waited_s": round(now - self.started_at, 1),
@@ -186,6 +225,31 @@ class Guardian:
             return self._sos()
         return []
 
+    def on_sos_button(self, device: str, room: str) -> list[Action]:
+        """An SOS button was pressed: help at once, one alert per episode."""
+        if self.state is GuardianState.ASKING and self.episode is not None:
+            # Pressed while being asked: that is the answer.
+            self.episode.seen["sos_button"] = device
+            return self._raise("sos")
+        if self.state is GuardianState.ALERT_RAISED or self._in_same_episode():
+            return [self._say(Phrase.HELP_ALREADY_CALLED)]
+        seen: dict[str, object] = {"device": device, "room": room}
+        self.episode = Episode(Trigger.SOS_BUTTON, 1.0, self._now(), seen=seen)
+        return self._raise("sos", Phrase.BUTTON_HELP_CALLED)
+
+    def on_check_in(self, trigger: str, details: Mapping[str, object]) -> list[Action]:
+        """A behaviour asks to check on the resident; `trigger` is one of CHECK_IN_TRIGGERS."""
+        if trigger not in CHECK_IN_TRIGGERS:
+            raise ValueError(f"unknown check-in trigger {trigger!r}")
+        if self.busy:
+            return []
+        return self._start_check(Trigger(trigger), 1.0, None, dict(details))
+
+    @property
+    def busy(self) -> bool:
+        """An episode is running (a fall being watched or checked, help called)."""
+        return self.state is not GuardianState.IDLE or self._in_same_episode()
+
     def on_fleet_link(self, connected: bool, pending_alerts: int) -> list[Action]:
         """The fleet link's latest state (from /fleet/link)."""
         news = self.delivery.on_link_state(connected, pending_alerts)
@@ -249,10 +313,18 @@ class Guardian:
     # the check
 
     def _start_check(
-        self, trigger: Trigger, confidence: float, at: datetime | None
+        self,
+        trigger: Trigger,
+        confidence: float,
+        at: datetime | None,
+        seen: dict[str, object] | None = None,
     ) -> list[Action]:
-        self.episode = Episode(trigger, confidence, self._now(), detected_at=at)
+        self.episode = Episode(trigger, confidence, self._now(), detected_at=at, seen=seen or {})
         self._enter(GuardianState.ASKING)
+        check_in = CHECK_INS.get(trigger)
+        if check_in is not None:
+            self.episode.yes_means = check_in.yes_means
+            return [self._say(check_in.question)]
         question = (
             Phrase.ASK_AFTER_INACTIVITY if trigger is Trigger.INACTIVITY else Phrase.ASK_AFTER_FALL
         )
@@ -266,23 +338,49 @@ class Guardian:
         if not self.episode.asked_again and elapsed >= window / 2:
             # Older listeners often miss the first question: ask once more, simpler.
             self.episode.asked_again = True
-            return [self._say(Phrase.ASK_AGAIN)]
+            return [self._ask_again()]
         return []
 
     def _answer_while_asking(self, name: str, confidence: float) -> list[Action]:
-        if name in ASKS_FOR_HELP:
-            return self._raise("fall")
-        if name in SAYS_FINE and confidence >= self.params.min_answer_confidence:
+        answer = self._meaning(name)
+        if answer is Answer.HELP:
+            return self._raise(self._help_alert_kind())
+        if answer is Answer.FINE and confidence >= self.params.min_answer_confidence:
             return self._false_alarm(name)
-        if name == REPEAT:
-            return [self._say(Phrase.ASK_AGAIN)]
+        if answer is Answer.UNCLEAR or name == REPEAT:
+            return [self._ask_again()]
         return []  # unclear: the window keeps running, silence still alerts
+
+    def _meaning(self, name: str) -> Answer | None:
+        """What `name` answers to the question asked last (None: not an answer)."""
+        assert self.episode is not None
+        if name in ("yes", "no"):
+            yes_means = self.episode.yes_means
+            if yes_means is Answer.UNCLEAR or name == "yes":
+                return yes_means
+            return Answer.FINE if yes_means is Answer.HELP else Answer.HELP
+        if name in ASKS_FOR_HELP:
+            return Answer.HELP
+        if name in SAYS_FINE:
+            return Answer.FINE
+        return None
+
+    def _ask_again(self) -> Say:
+        # ASK_AGAIN is "Do you need help?": from now on "yes" means help.
+        assert self.episode is not None
+        self.episode.yes_means = Answer.HELP
+        return self._say(Phrase.ASK_AGAIN)
+
+    def _help_alert_kind(self) -> str:
+        assert self.episode is not None
+        return "no_response" if self.episode.trigger in CHECK_INS else "fall"
 
     def _false_alarm(self, answer: str) -> list[Action]:
         assert self.episode is not None
         details = self.episode.details(self._now()) | {"answer": answer}
+        checked_in = self.episode.trigger in CHECK_INS
         self.episode = None
-        if self.person_down and not self._watch_used:
+        if self.person_down and not self._watch_used and not checked_in:
             # "I'm fine" from the floor: still check once more if nothing moves.
             self._watch(self._armed_confidence, after_false_alarm=True)
         else:
@@ -304,7 +402,7 @@ class Guardian:
         self.episode.heard.append("help.emergency")
         return self._raise("sos")
 
-    def _raise(self, kind: str) -> list[Action]:
+    def _raise(self, kind: str, said: Phrase = Phrase.HELP_CALLED) -> list[Action]:
         assert self.episode is not None
         now = self._now()
         details = self.episode.details(now)
@@ -312,7 +410,7 @@ class Guardian:
         self._same_episode_until = now + self.params.same_episode_s
         self._next_reassurance = now + self.params.reassure_every_s
         self.delivery.alert_raised(now)
-        return [RaiseAlert(kind, CRITICAL, details), self._say(Phrase.HELP_CALLED)]
+        return [RaiseAlert(kind, CRITICAL, details), self._say(said)]
 
     def _answer_after_alert(self, name: str) -> list[Action]:
         assert self.episode is not None

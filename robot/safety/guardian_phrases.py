@@ -1,9 +1,12 @@
 """What the guardian says, in Russian and English.
 
-Short, plain sentences for older listeners. Every question asks exactly one
-yes/no question ("Do you need help?"), so "yes" always means help and "no"
-always means fine; a question like "Are you all right? Do you need help?"
-would make "yes" ambiguous.
+Short, plain sentences for older listeners. The fall questions ask exactly one
+yes/no question ("Do you need help?"), so "yes" means help and "no" means fine.
+The check-ins the home's devices ask for (night bed exit, daytime inactivity)
+ask "Are you all right?", where "yes" means fine; the night-door question asks
+both ("Is everything all right? Do you need help?"), so a bare "yes" or "no" to
+it is ambiguous and the guardian asks the one clear question (ASK_AGAIN) instead.
+The guardian keeps track of what "yes" means to the question asked last.
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ class Phrase(StrEnum):
     SERVICE_UNREACHABLE = "service_unreachable"
     GLAD_YOU_ARE_FINE = "glad_you_are_fine"
     FINE_BUT_HELP_COMING = "fine_but_help_coming"
+    ASK_NIGHT_BED_EXIT = "ask_night_bed_exit"
+    ASK_DAYTIME_INACTIVITY = "ask_daytime_inactivity"
+    ASK_NIGHT_DOOR = "ask_night_door"
+    BUTTON_HELP_CALLED = "button_help_called"
 
 
 SUPPORTED_LANGUAGES = ("ru", "en")
@@ -47,6 +54,12 @@ PHRASES: dict[str, dict[Phrase, str]] = {
         Phrase.FINE_BUT_HELP_COMING: (
             "Хорошо, что вам лучше. Помощь уже вызвана, к вам всё равно заглянут."
         ),
+        Phrase.ASK_NIGHT_BED_EXIT: "Вы встали ночью и ещё не вернулись. У вас всё в порядке?",
+        Phrase.ASK_DAYTIME_INACTIVITY: "Я давно не вижу движения дома. У вас всё хорошо?",
+        Phrase.ASK_NIGHT_DOOR: "Дверь открылась. Всё в порядке? Вам нужна помощь?",
+        Phrase.BUTTON_HELP_CALLED: (
+            "Вы нажали тревожную кнопку. Я вызываю помощь. Оставайтесь на месте. Я рядом с вами."
+        ),
     },
     "en": {
         Phrase.ASK_AFTER_FALL: "It looks like you fell. Do you need help? Please say yes or no.",
@@ -66,6 +79,17 @@ PHRASES: dict[str, dict[Phrase, str]] = {
         Phrase.GLAD_YOU_ARE_FINE: "All right. If you need help, just say: help.",
         Phrase.FINE_BUT_HELP_COMING: (
             "I am glad you feel better. Help was already called. Someone will still check on you."
+        ),
+        Phrase.ASK_NIGHT_BED_EXIT: (
+            "You got up in the night and have not come back. Are you all right?"
+        ),
+        Phrase.ASK_DAYTIME_INACTIVITY: (
+            "I have not seen any movement at home for a long time. Are you all right?"
+        ),
+        Phrase.ASK_NIGHT_DOOR: "The door opened. Is everything all right? Do you need help?",
+        Phrase.BUTTON_HELP_CALLED: (
+            "You pressed the emergency button. I am calling for help. "
+            "Please stay where you are. I am with you."
         ),
     },
 }

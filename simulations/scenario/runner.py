@@ -60,6 +60,7 @@ CAMERA_IDLE_PERIOD_S = 60.0  # a still scene: one frame a minute
 RELAXED_POLLING: dict[str, dict[str, Any]] = {
     "tts": {"pump_period_s": 0.25},
     "fleet_link": {"pump_period_s": 0.5},
+    "device_link": {"pump_period_s": 0.5},
     "battery_sim": {"publish_period_s": 5.0},
 }
 

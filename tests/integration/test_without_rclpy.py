@@ -43,7 +43,7 @@ IMPORT_ALL = BLOCK_RCLPY + textwrap.dedent(
 RUN_DEMO = BLOCK_RCLPY + textwrap.dedent(
     """
     import sys
-    sys.argv = ["homecare", "demo", "--headless", "--duration", "2"]
+    sys.argv = ["homecare", "demo", "--headless", "--duration", "10"]
     from homecare.cli import main
     try:
         main()

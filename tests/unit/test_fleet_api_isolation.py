@@ -14,9 +14,11 @@ from typing import Any
 
 import fastapi.routing
 import httpx
+import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from fleet.calls import CallHub
 from fleet.mqtt_passwords import hash_mqtt_password
 from fleet.protocol import AlertPayload
 from fleet.store import record_alert
@@ -45,13 +47,14 @@ _PARAMS = {
     "slot_id": "slot",
     "appointment_id": "appointment",
     "complaint_id": "complaint",
+    "consultation_id": "consultation",
 }
 # Ids that exist in no agency, to compare "another agency's" with "missing".
 _MISSING = {"robot": "r-missing000", "resident": "987654", "rental": "987654",
             "incident": "987654", "user": "987654", "measure": "test.missing",
             "benefits_agency": "test.missing", "parameter": "test.missing",
             "specialist": "987654", "slot": "987654", "appointment": "987654",
-            "complaint": "987654"}  # fmt: skip
+            "complaint": "987654", "consultation": "987654"}  # fmt: skip
 # A request body the schema-derived sample cannot make valid: (method, path) -> body.
 _BODIES: dict[tuple[str, str], dict[str, Any]] = {
     # A chain needs one step (the schema's sample would send none).
@@ -67,6 +70,16 @@ _OBJECT_BODIES: dict[tuple[str, str], Callable[[dict[str, str]], dict[str, Any]]
     },
 }
 _serials = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _calls_reach_robots(fleet: Fleet) -> None:
+    """The call routes need the fleet's broker: a hub whose messages go nowhere."""
+    fleet.context.calls = CallHub(fleet.context.settings.telepresence, _nowhere, lambda: True)
+
+
+def _nowhere(topic: str, payload: bytes, qos: int, retain: bool) -> None:
+    pass
 
 
 def _api_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -117,8 +130,16 @@ def _make_objects(fleet: Fleet, agency_id: int) -> dict[str, str]:
         db, agency_id, email=f"staff-{serial}@example.org", password_hash=password_hash(),
         full_name="Staff", role="caregiver", by_user_id=None, now=now,
     )  # fmt: skip
+    # A resident's request to be called back (as the MQTT ingest stores one).
+    consultation_id = db.execute(
+        "INSERT INTO consultations (agency_id, resident_id, robot_id, origin, state, created_at,"
+        " updated_at) VALUES (?, ?, ?, 'voice', 'requested', ?, ?)",
+        (agency_id, resident_id, robot_id, now, now),
+    ).lastrowid
+    db.conn.commit()
     return {
         "user": str(user_id),
+        "consultation": str(consultation_id),
         "robot": robot_id,
         "resident": str(resident_id),
         "rental": str(rental_id),

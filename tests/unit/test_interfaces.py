@@ -22,6 +22,10 @@ TOPIC_TYPES = {
     "/robot/battery": "sensor_msgs/msg/BatteryState",
     "/fleet/config": "homecare_interfaces/msg/ConfigUpdate",
     "/devices/event": "homecare_interfaces/msg/DeviceEvent",
+    "/devices/command": "homecare_interfaces/msg/DeviceEvent",
+    "/safety/check_in": "homecare_interfaces/msg/CheckIn",
+    "/telepresence/signal_in": "homecare_interfaces/msg/CallSignal",
+    "/telepresence/signal_out": "homecare_interfaces/msg/CallSignal",
 }
 
 

@@ -138,9 +138,9 @@ def token(consultation_id: int, user: Caller, context: Context, db: Db) -> CallT
 def hangup(
     consultation_id: int, user: Caller, context: Context, db: Db, body: HangupIn | None = None
 ) -> ConsultationOut:
-    hub = _hub(context)
     with store_errors():
-        found = hub.hang_up(db, user.agency_id, consultation_id,
+        store.get_consultation(db, user.agency_id, consultation_id)  # 404 before 503
+        found = _hub(context).hang_up(db, user.agency_id, consultation_id,
                             reason=body.reason if body is not None else "", by="specialist",
                             now=context.now(), user_id=user.id)  # fmt: skip
     return ConsultationOut.model_validate(found)
