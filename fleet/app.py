@@ -17,6 +17,7 @@ from fleet.api.routers import (
     auth,
     benefits,
     consultations,
+    devices,
     escalation,
     incidents,
     metrics,
@@ -47,7 +48,7 @@ def create_app(context: FleetContext) -> FastAPI:
     app.state.context = context
     for module in (
         auth, users, robots, residents, reminders, benefits, appointments, rentals, telemetry,
-        incidents, escalation, metrics, audit, consultations,
+        incidents, escalation, metrics, audit, consultations, devices,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web.router)

@@ -1,7 +1,7 @@
 """Keeping each rented robot's retained `cfg/{kind}` messages equal to what the store says.
 
-One mechanism for every kind of configuration (reminders, benefits, appointments, later
-others).
+One mechanism for every kind of configuration (reminders, benefits, appointments, devices,
+later others).
 A `ConfigKind` says, for a robot, what it should hold (`Desired`: a cheap `stamp`
 that changes whenever the content does, and how to build the data) and remembers
 what was sent. `sync_robot` publishes the difference: a retained QoS 1
@@ -18,7 +18,7 @@ restart (the embedded one keeps nothing) loses retained messages.
 Versions: reminders carry their schedule's version (one sequence over all residents).
 Benefits carry a version counted per robot, one more than the last one sent, so it
 grows on every change of the catalog, the profile or the resident, and across
-residents.
+residents. Devices, too (the registry's own version is per resident).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import sqlite_utils
 from fleet.protocol import DesiredConfig, config_topic, encode
 from fleet.store import appointments as appointments_store
 from fleet.store import benefits as benefits_store
+from fleet.store import devices as devices_store
 from fleet.store import reminders as reminders_store
 
 log = logging.getLogger("fleet.config_sync")
@@ -152,6 +153,31 @@ class AppointmentsConfig(TablePublications):
         return Desired(int(row[1]), appointments_store.stamp_of(data), None, lambda: data)
 
 
+class DevicesConfigKind(TablePublications):
+    """`cfg/devices`: the resident's device registry, once one was saved for them.
+
+    A resident without one gets nothing (the robot keeps its own, e.g. from robot.yaml);
+    the stamp names the resident and the registry's version.
+    """
+
+    name = "devices"
+
+    def desired(self, db: sqlite_utils.Database, robot_id: str, now: float) -> Desired | None:
+        row = db.execute(
+            "SELECT r.resident_id FROM rentals r"
+            " JOIN residents p ON p.id = r.resident_id AND p.erased_at IS NULL"
+            " WHERE r.robot_id = ? AND r.status = 'active'",
+            (robot_id,),
+        ).fetchone()
+        stored = None if row is None else devices_store.find_registry(db, int(row[0]))
+        if stored is None:
+            return None
+        return Desired(
+            stored.resident_id, f"{stored.resident_id}:{stored.version}", None,
+            lambda: stored.registry.model_dump(mode="json"),
+        )  # fmt: skip
+
+
 class ReminderConfig:
     """`cfg/reminders`: the resident's schedule (`fleet.store.reminders` keeps what was sent)."""
 
@@ -189,7 +215,8 @@ class ReminderConfig:
 REMINDERS = ReminderConfig()
 BENEFITS = BenefitsConfig()
 APPOINTMENTS = AppointmentsConfig()
-ALL_KINDS: tuple[ConfigKind, ...] = (REMINDERS, BENEFITS, APPOINTMENTS)
+DEVICES = DevicesConfigKind()
+ALL_KINDS: tuple[ConfigKind, ...] = (REMINDERS, BENEFITS, APPOINTMENTS, DEVICES)
 
 
 def sync_kind(

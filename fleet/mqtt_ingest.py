@@ -30,6 +30,7 @@ from fleet import config_sync, protocol
 from fleet.bad_payloads import BadPayloadLog
 from fleet.protocol import (
     CommandResult,
+    DeviceStatusEvent,
     FleetState,
     ProtocolError,
     RobotEvent,
@@ -40,6 +41,7 @@ from fleet.protocol import (
 from fleet.store import appointments as appointments_store
 from fleet.store import benefits as benefits_store
 from fleet.store import consultations as consultations_store
+from fleet.store import devices as devices_store
 from fleet.store import record_alert, record_state, record_telemetry
 from fleet.store.common import InvalidChangeError
 from fleet.store.ingest import record_event
@@ -64,6 +66,7 @@ SERVICE_RATING = "service.rating"
 COMPLAINT_FILED = "complaint.filed"
 APPOINTMENT_EVENTS = frozenset({APPOINTMENT_BOOK, SERVICE_RATING, COMPLAINT_FILED})
 CALL_REQUEST = "call.request"
+DEVICE_STATUS = "device.status"
 
 
 class FleetIngest:
@@ -295,6 +298,9 @@ class FleetIngest:
         if event.type == CALL_REQUEST:
             self._call_request(topic.rid, event)
             return
+        if event.type == DEVICE_STATUS:
+            self._device_status(topic.rid, event)
+            return
         if event.type == REMINDER_OUTCOME:
             # Kept once per event_id, linked to the resident: a QoS 1 repeat is no news.
             stored = record_outcome(self.db, topic.rid, decode_reminder_outcome(event), self._now())
@@ -383,6 +389,18 @@ class FleetIngest:
         if outcome == "stored" and consultation is not None:
             log.info("resident asks to be called consultation=%d resident=%d robot=%s",
                      consultation.id, consultation.resident_id, rid)  # fmt: skip
+
+    def _device_status(self, rid: str, event: RobotEvent) -> None:
+        """A home device's health (battery, offline, garbage, flooding): kept once per
+        event_id, the newest per device, for the resident's page and the maintenance view."""
+        try:
+            status = DeviceStatusEvent.model_validate(event.model_dump())
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "payload"
+            raise ProtocolError(f"{event.type}: {where}: {first['msg']}") from None
+        stored = devices_store.record_status(self.db, rid, status, event.ts, self._now())
+        self.counters["device_status" if stored else "device_status_duplicates"] += 1
 
     def _call_result(self, topic: RobotTopic, payload: bytes) -> None:
         """A robot's call signal (accepted, offer, state, hangup, ...) to the call hub."""

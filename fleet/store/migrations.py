@@ -320,4 +320,26 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX consultation_events_call ON consultation_events (consultation_id, id);
         """,
     ),
+    (
+        11,
+        "assistive devices: each resident's registry, the devices' health the robots report",
+        """
+        CREATE TABLE device_registries (
+            resident_id INTEGER PRIMARY KEY REFERENCES residents(id),
+            agency_id INTEGER NOT NULL REFERENCES agencies(id), version INTEGER NOT NULL,
+            registry TEXT NOT NULL, updated_at REAL NOT NULL,
+            updated_by INTEGER REFERENCES users(id)
+        );
+        CREATE TABLE device_status (
+            robot_id TEXT NOT NULL, device TEXT NOT NULL, role TEXT NOT NULL DEFAULT '',
+            online INTEGER NOT NULL, battery_pct REAL, battery_low INTEGER NOT NULL DEFAULT 0,
+            last_seen REAL, problem TEXT NOT NULL DEFAULT '', event_ts REAL NOT NULL,
+            updated_at REAL NOT NULL, PRIMARY KEY (robot_id, device)
+        );
+        CREATE TABLE device_status_events (
+            robot_id TEXT NOT NULL, event_id TEXT NOT NULL, received_at REAL NOT NULL,
+            PRIMARY KEY (robot_id, event_id)
+        );
+        """,
+    ),
 ]

@@ -160,7 +160,7 @@ def erase_resident(
         # Schedules and outcomes name medicines, benefits profiles and appointment requests
         # hold what the person told about themselves: they go with the person.
         for table in ("reminder_schedules", "reminder_outcomes", "benefit_profiles",
-                      "benefit_appointment_requests"):  # fmt: skip
+                      "benefit_appointment_requests", "device_registries"):  # fmt: skip
             db.execute(
                 f"DELETE FROM {table} WHERE agency_id = ? AND resident_id = ?",
                 (agency_id, resident_id),

@@ -1,10 +1,13 @@
-"""The robots list (online state, battery, who has it) and one robot's page."""
+"""The robots list (online state, battery, who has it) and one robot's page (with the
+devices of the home it is in that need attention)."""
 
 from __future__ import annotations
 
+import sqlite_utils
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from fleet.store.devices import DeviceHealth, resident_devices, robots_with_issues
 from fleet.store.incidents import list_incidents
 from fleet.store.robots import ROBOT_STATUSES, get_robot, list_robots
 from fleet.store.telemetry import telemetry_points
@@ -47,6 +50,8 @@ def robots_page(
         "status": status,
         "online": online,
         "pager": pager(request, number, result.total),
+        # The maintenance badge: a device of the robot's home offline, low or in trouble.
+        "device_trouble": robots_with_issues(db, (r.id for r in result.items)),
     }
     return render(request, "robots.html", values, session=session)
 
@@ -62,5 +67,16 @@ def robot_page(request: Request, robot_id: str, session: Session) -> Response:
         "resident": residents_by_id(db, agency, [robot.resident_id]).get(robot.resident_id or 0),
         "telemetry": list(reversed(points[-TELEMETRY_ROWS:])),
         "incidents": list_incidents(db, agency, robot_id=robot.id, limit=RECENT_INCIDENTS).items,
+        "device_trouble": _device_trouble(db, agency, robot.id, robot.resident_id),
     }
     return render(request, "robot.html", values, session=session)
+
+
+def _device_trouble(
+    db: sqlite_utils.Database, agency_id: int, robot_id: str, resident_id: int | None
+) -> list[DeviceHealth] | None:
+    """The home's devices in trouble, as this robot reports them; None: not at a home."""
+    if resident_id is None:
+        return None
+    found = resident_devices(db, agency_id, resident_id)
+    return found.with_issues if found.robot_id == robot_id else None
