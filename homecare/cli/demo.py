@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,8 +11,11 @@ from rich.markup import escape
 
 from homecare.cli.options import ConfigOption, RecordOption
 from homecare.demo.run import DemoOptions, run_demo
-from homecare.errors import HomecareError
+from homecare.errors import HomecareError, UsageError
 from homecare.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from homecare.demo.simulated_home import SimulatedDemoOptions
 
 
 def demo(
@@ -48,6 +51,13 @@ def demo(
         bool,
         typer.Option("--fleet/--no-fleet", help="Also run the fleet service and its dashboard."),
     ] = True,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            help="Play this scenario instead of the morning (a name from `homecare sim list`, "
+            "e.g. sos_button or night_bed_exit, or a file)."
+        ),
+    ] = None,
     consultation: Annotated[
         bool,
         typer.Option(
@@ -77,8 +87,15 @@ def demo(
         _consultation_demo(settings, console, duration, answer)
         return
     if camera is None and fleet:
-        _simulated_home_demo(settings, console, duration, speed, record)
+        from homecare.demo.simulated_home import SimulatedDemoOptions
+
+        options = SimulatedDemoOptions(
+            speed=speed or 60.0, duration_s=duration, record=record, scenario=scenario
+        )
+        _simulated_home_demo(settings, console, options)
         return
+    if scenario is not None:
+        raise UsageError("--scenario plays in the simulated home: leave out --camera/--no-fleet")
     if headless and duration is None:
         duration = 60.0
     result = run_demo(
@@ -103,19 +120,11 @@ def demo(
 
 
 def _simulated_home_demo(
-    settings: Settings,
-    console: Console,
-    duration: float | None,
-    speed: float | None,
-    record: Path | None,
+    settings: Settings, console: Console, options: SimulatedDemoOptions
 ) -> None:
-    from homecare.demo.simulated_home import SimulatedDemoOptions, run_simulated_demo
+    from homecare.demo.simulated_home import run_simulated_demo
 
-    result = run_simulated_demo(
-        settings,
-        SimulatedDemoOptions(speed=speed or 60.0, duration_s=duration, record=record),
-        console,
-    )
+    result = run_simulated_demo(settings, options, console)
     record_ = result.record
     for expectation in record_.expectations:
         mark = "[green]✓[/green]" if expectation.passed else "[yellow]✗[/yellow]"

@@ -54,8 +54,11 @@ class DemoFleet:
         self.password = secrets.token_urlsafe(15)
         self._service: Any = None
 
-    def start(self, reminders: dict[str, Any] | None = None) -> tuple[DemoLogin, DemoRobot]:
-        """`reminders`: the resident's schedule, set through the API (so the robot gets it)."""
+    def start(
+        self, reminders: dict[str, Any] | None = None, devices: dict[str, Any] | None = None
+    ) -> tuple[DemoLogin, DemoRobot]:
+        """`reminders`: the resident's schedule; `devices`: the home's device registry
+        (`cfg/devices`); both set through the API, so the robot gets them."""
         from fleet.service import FleetService
         from fleet.setup import init_fleet
 
@@ -89,14 +92,16 @@ class DemoFleet:
         self._service = service
         service.serve_in_background()
         login = DemoLogin(service.url, DEMO_ADMIN_EMAIL, self.password)
-        return login, self._provision(service, reminders)
+        return login, self._provision(service, reminders, devices)
 
     def stop(self) -> None:
         if self._service is not None:
             self._service.stop()
             self._service = None
 
-    def _provision(self, service: Any, reminders: dict[str, Any] | None) -> DemoRobot:
+    def _provision(
+        self, service: Any, reminders: dict[str, Any] | None, devices: dict[str, Any] | None
+    ) -> DemoRobot:
         api = _Api(service.url)
         api.sign_in(DEMO_ADMIN_EMAIL, self.password)
         robot = api.post("/robots", {"serial": "HC-DEMO-0001", "model": "homecare-sim"})
@@ -112,6 +117,8 @@ class DemoFleet:
         )
         if reminders is not None:
             api.put(f"/residents/{resident['id']}/reminders", reminders)
+        if devices is not None:
+            api.put(f"/residents/{resident['id']}/devices", devices)
         self._add_specialist(api)
         rental = api.post(
             "/rentals",

@@ -28,6 +28,7 @@ class SimulatedDemoOptions:
     speed: float  # simulated seconds per wall second while nothing happens
     duration_s: float | None  # wall seconds; None: the whole scenario
     record: Path | None
+    scenario: str | None = None  # a shipped scenario or file instead of the demo's morning
 
 
 def run_simulated_demo(
@@ -37,7 +38,8 @@ def run_simulated_demo(
         raise UsageError(f"--speed must be a positive number, got {options.speed:g}")
     if options.duration_s is not None and options.duration_s <= 0:
         raise UsageError(f"--duration must be positive, got {options.duration_s}")
-    loaded = load_scenario(resolve_scenario(DEMO_SCENARIOS[settings.robot.language]))
+    name = options.scenario or DEMO_SCENARIOS[settings.robot.language]
+    loaded = load_scenario(resolve_scenario(name))
     # The demo happens in the configured home's time zone.
     scenario = loaded.scenario.model_copy(update={"timezone": settings.robot.timezone})
     loaded = dataclasses.replace(loaded, scenario=scenario)

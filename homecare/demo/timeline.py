@@ -37,6 +37,8 @@ class Timeline:
             "/robot/battery": self._battery_state,
             "/reminders/due": self._reminder_due,
             "/reminders/outcome": self._reminder_outcome,
+            "/devices/event": self._device_event,
+            "/devices/command": self._device_command,
         }
 
     def __call__(self, topic: str, msgtype: str, message: Any, qos: QoS) -> None:
@@ -92,6 +94,13 @@ class Timeline:
     def _reminder_due(self, message: Any) -> tuple[str, str, str]:
         what = message.medicine or message.title
         return "reminder", "bold yellow", f"{message.kind}: {what} (attempt {message.attempt + 1})"
+
+    def _device_event(self, message: Any) -> tuple[str, str, str]:
+        role = f" ({message.role})" if message.role else ""
+        return "device", "blue", f"{message.device}{role}: {message.kind}"
+
+    def _device_command(self, message: Any) -> tuple[str, str, str]:
+        return "device", "blue", f"{message.device} <- {_compact_json(message.json)}"
 
     def _reminder_outcome(self, message: Any) -> tuple[str, str, str]:
         return "reminder", "yellow", f"{message.reminder_id}: {message.outcome}"

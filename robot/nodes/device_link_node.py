@@ -55,6 +55,11 @@ class DeviceLinkParams(BaseModel):
     home_assistant: bool = True
     discovery_prefix: str = Field(default="homeassistant", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     pump_period_s: float = Field(default=0.1, gt=0)
+    broker_url: str = Field(
+        default="",
+        description="The home broker (empty: the setting robot.home_broker_url, else the "
+        "embedded one); a simulated home passes its own.",
+    )
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ class DeviceLinkNode:
         )  # fmt: skip
         self.home_broker: HomeBroker | None = None
         self.idle_reason = ""
-        url = settings.robot.home_broker_url
+        url = p.broker_url or settings.robot.home_broker_url
         if not url:
             self.home_broker = HomeBroker(port=settings.robot.home_broker_port)
             try:

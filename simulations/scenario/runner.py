@@ -25,12 +25,14 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 
+from fleet.protocol import DevicesConfig
 from homecare.clock import PacedClock, SystemClock
 from homecare.demo.fleet import DemoFleet, DemoLogin
 from homecare.demo.timeline import Timeline
 from homecare.errors import HomecareError
 from homecare.logs import configure_logging
 from homecare.settings import Settings
+from robot.devices.home_broker import HomeBroker
 from robot.local_launch import close_nodes, local_state_parameters, robot_runtime, start_nodes
 from robot.nodes import ROBOT_NODES
 from robot.runtime.local import LocalRuntime
@@ -41,9 +43,11 @@ from simulations.report import RunRecord, write_report
 from simulations.scenario.expectations import evaluate
 from simulations.scenario.fleet_facts import read_fleet_facts
 from simulations.scenario.loader import LoadedScenario, ScenarioError, TimedEntry
+from simulations.scenario.model import Scenario
 from simulations.scenario.observer import RobotObserver
 from simulations.scenario.setup import reminder_schedule, resident_lines
 from simulations.uplink import CuttableProxy
+from simulations.zigbee import SimZigbee
 
 # Around each line the resident says, the dialog runs on speech engine time: go slow.
 SPEECH_WINDOW_S = (20.0, 40.0)
@@ -168,6 +172,8 @@ class _Run:
         self.observer = RobotObserver(clock)
         self.fleet = DemoFleet(settings, folder / "fleet", loaded.scenario.language, clock)
         self.proxy: CuttableProxy | None = None
+        self.home_broker: HomeBroker | None = None
+        self.zigbee: SimZigbee | None = None
         self.world: Any = None
         self.runtime: LocalRuntime | None = None
         self.camera: SimCameraNode | None = None
@@ -182,7 +188,16 @@ class _Run:
 
         scenario = self.loaded.scenario
         day = self.clock.now().astimezone(ZoneInfo(scenario.timezone)).date()
-        login, robot = self.fleet.start(reminders=reminder_schedule(self.loaded, day))
+        login, robot = self.fleet.start(
+            reminders=reminder_schedule(self.loaded, day), devices=device_registry(scenario)
+        )
+        # The home's own broker, where the simulated Zigbee2MQTT bridge and the robot meet.
+        self.home_broker = HomeBroker(port=0)
+        self.home_broker.start()
+        if scenario.devices:
+            roles = {name: spec.role for name, spec in scenario.devices.items()}
+            self.zigbee = SimZigbee("127.0.0.1", self.home_broker.port, roles)
+            self.zigbee.start()
         if self.options.on_fleet_ready is not None:
             self.options.on_fleet_ready(login)
         broker = urllib.parse.urlsplit(robot.broker_url)
@@ -193,7 +208,9 @@ class _Run:
             self.clock,
             self.settings.robot.parameters_file,
             scenario.language,
-            overrides=self._parameters(_via_proxy(robot.broker_url, self.proxy.port), robot.id),
+            overrides=self._parameters(
+                _via_proxy(robot.broker_url, self.proxy.port), robot.id, self.home_broker.url
+            ),
         )
         if self.options.record:
             self.recorder = record_runtime(
@@ -208,7 +225,9 @@ class _Run:
         world = self.world
         self.camera = runtime.add_node("sim_camera", lambda rt: SimCameraNode(rt, world))  # type: ignore[assignment]
 
-    def _parameters(self, broker_url: str, robot_id: str) -> dict[str, dict[str, Any]]:
+    def _parameters(
+        self, broker_url: str, robot_id: str, home_broker_url: str
+    ) -> dict[str, dict[str, Any]]:
         scenario, robot_dir = self.loaded.scenario, self.folder / "robot"
         parameters = local_state_parameters(robot_dir, self.folder / "speech")
         return _merge(
@@ -220,6 +239,7 @@ class _Run:
                     "outbox_path": str(robot_dir / "outbox.db"),
                     "resident_dir": str(robot_dir / "resident"),
                 },
+                "device_link": {"broker_url": home_broker_url},
                 "battery_sim": {"initial_pct": scenario.robot.battery},
                 "sim_camera": {"fps": scenario.camera.fps, "idle_period_s": CAMERA_IDLE_PERIOD_S},
                 # The simulated camera idles at one frame a minute while nothing moves.
@@ -275,6 +295,12 @@ class _Run:
         elif entry.uplink is not None and self.proxy is not None:
             (self.proxy.cut if entry.uplink == "down" else self.proxy.restore)()
             self._note(f"uplink {entry.uplink}")
+        elif entry.device is not None and self.zigbee is not None:
+            if entry.state is not None:
+                self.zigbee.state(entry.device, entry.state)
+            else:
+                self.zigbee.availability(entry.device, entry.availability == "online")
+            self._note(f"{entry.device}: {entry.state or entry.availability}")
 
     def _note(self, text: str) -> None:
         self.observer.note("sim", text)
@@ -321,11 +347,26 @@ class _Run:
         self.fleet.stop()
         if self.proxy is not None:
             self.proxy.stop()
+        if self.zigbee is not None:
+            self.zigbee.stop()
+        if self.home_broker is not None:
+            self.home_broker.stop()
 
     def _runtime(self) -> LocalRuntime:
         if self.runtime is None:
             raise HomecareError("the run has not started")
         return self.runtime
+
+
+def device_registry(scenario: Scenario) -> dict[str, Any] | None:
+    """The scenario's devices as the fleet's registry for the resident (`cfg/devices`)."""
+    if not scenario.devices:
+        return None
+    config = DevicesConfig(
+        devices=scenario.devices,
+        notify_caregiver_on_night_door=scenario.notify_caregiver_on_night_door,
+    )
+    return config.model_dump(mode="json")
 
 
 def _merge(
