@@ -82,6 +82,10 @@ class SimZigbee:
         """The device reports a state, e.g. `{"contact": false, "battery": 91}`."""
         self._publish(f"{self.base}/{device}", dict(payload))
 
+    def raw(self, device: str, text: str) -> None:
+        """The device sends something that is not what Zigbee2MQTT sends (garbage)."""
+        self._client.publish(f"{self.base}/{device}", text.encode(), qos=0)
+
     def availability(self, device: str, online: bool) -> None:
         state = "online" if online else "offline"
         self._publish(f"{self.base}/{device}/availability", {"state": state}, retain=True)

@@ -82,6 +82,13 @@ def run(
     active_speed: Annotated[
         float, typer.Option(help="Most simulated seconds per wall second around speech.")
     ] = 30.0,
+    home_broker: Annotated[
+        str | None,
+        typer.Option(
+            help="The home's MQTT broker for the devices (mqtt://host:port, e.g. a mosquitto; "
+            "default: an embedded one)."
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario end to end (robot nodes, fleet service, broker, simulated home).
 
@@ -105,6 +112,7 @@ def run(
             active_speed=active_speed,
             live=live,
             log_level=settings.log_level,
+            home_broker_url=home_broker,
         ),
     )
     if as_json:

@@ -151,6 +151,28 @@ def _device_set(
     )
 
 
+def _device_problem(
+    e: TimedExpectation, robot: RobotObserver, fleet: FleetFacts, day_s: float
+) -> ExpectationResult:
+    device, problem = e.expectation.device_problem, e.expectation.problem or ""
+    reports = [r for r in robot.device_reports if r.device == device and _inside(e, r.t_s)]
+    hit = next((r for r in reports if problem in r.problems), None)
+    delivered = device in fleet.device_reports
+    if hit is not None and delivered:
+        return ExpectationResult(
+            e.name, True, f"{device}: {problem} reported at {format_offset(hit.t_s, day_s)}, "
+            "and the fleet has its health"
+        )  # fmt: skip
+    seen = _listing(
+        [(r.t_s, ", ".join(sorted(r.problems)) or "ok") for r in reports], day_s, "no report"
+    )
+    fleet_side = "the fleet has its health" if delivered else "the fleet has no report of it"
+    return ExpectationResult(
+        e.name, False, f"expected {device}: {problem} {_span(e, day_s)}; the robot sent: {seen}; "
+        f"{fleet_side}"
+    )  # fmt: skip
+
+
 def _no_fall_event(
     e: TimedExpectation, robot: RobotObserver, fleet: FleetFacts, day_s: float
 ) -> ExpectationResult:
@@ -168,4 +190,5 @@ _CHECKS: dict[str, Check] = {
     "fall_event": _fall_event,
     "no_fall_event": _no_fall_event,
     "device_set": _device_set,
+    "device_problem": _device_problem,
 }

@@ -26,6 +26,8 @@ class FleetOutcome:
 class FleetFacts:
     incidents: list[FleetIncident]
     outcomes: list[FleetOutcome]
+    # Devices the fleet has a health report of (the latest only), by name.
+    device_reports: frozenset[str] = frozenset()
 
 
 def read_fleet_facts(db_path: Path, start_epoch_s: float) -> FleetFacts:
@@ -44,4 +46,5 @@ def read_fleet_facts(db_path: Path, start_epoch_s: float) -> FleetFacts:
                 " ORDER BY received_at"
             )
         ]
-    return FleetFacts(incidents, outcomes)
+        reports = frozenset(name for (name,) in db.execute("SELECT device FROM device_status"))
+    return FleetFacts(incidents, outcomes, reports)

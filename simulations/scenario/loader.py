@@ -41,8 +41,10 @@ _ENTRY_KEYS = {
     "action": {"room", "furniture", "direction"},
     "say": {"lang"},
     "uplink": set(),
-    "device": {"state", "availability"},
+    "device": {"state", "availability", "raw", "repeat"},
 }
+
+_ENTRY_FIELDS = ("room", "furniture", "direction", "lang", "state", "availability", "raw", "repeat")
 
 
 class ScenarioError(HomecareError):
@@ -188,8 +190,9 @@ def _device_problem(entry: TimelineEntry, scenario: Scenario) -> tuple[str, str]
     if entry.device not in scenario.devices:
         known = ", ".join(sorted(scenario.devices)) or "none: add a devices section"
         return "device", f"unknown device {entry.device!r} (the scenario's devices: {known})"
-    if (entry.state is None) == (entry.availability is None):
-        return "device", "give the device either a state (its JSON) or an availability"
+    given = [v for v in (entry.state, entry.availability, entry.raw) if v is not None]
+    if len(given) != 1:
+        return "device", "give the device one of a state (its JSON), an availability or raw text"
     return None
 
 
@@ -204,11 +207,7 @@ def _entry_problem(entry: TimelineEntry) -> tuple[str, str] | None:
     allowed = _ENTRY_KEYS[kinds[0]]
     if extras:
         return extras[0], f"unknown field for {kinds[0]} (allowed: {', '.join(sorted(allowed))})"
-    used = {
-        key
-        for key in ("room", "furniture", "direction", "lang", "state", "availability")
-        if getattr(entry, key) is not None
-    }
+    used = {key for key in _ENTRY_FIELDS if getattr(entry, key) is not None}
     stray = sorted(used - allowed)
     if stray:
         return stray[0], f"does not go with {kinds[0]} (allowed: {', '.join(sorted(allowed))})"
@@ -223,6 +222,8 @@ def _check_expectations(
         problem = _expectation_problem(expectation, reminder_ids, start, duration)
         if problem is None and expectation.device_set is not None:
             problem = _device_set_problem(expectation.device_set, scenario)
+        if problem is None and expectation.device_problem is not None:
+            problem = _device_problem_problem(expectation, scenario)
         if problem is not None:
             field, message = problem
             yield ("expect", index, *field), message
@@ -235,6 +236,19 @@ def _device_set_problem(device: str, scenario: Scenario) -> tuple[FieldPath, str
         return None
     names = ", ".join(sorted(switchable)) or "none"
     return ("device_set",), f"{device!r} is not one of the scenario's lights or plugs ({names})"
+
+
+def _device_problem_problem(
+    expectation: Expectation, scenario: Scenario
+) -> tuple[FieldPath, str] | None:
+    if expectation.device_problem not in scenario.devices:
+        names = ", ".join(sorted(scenario.devices)) or "none"
+        return ("device_problem",), (
+            f"unknown device {expectation.device_problem!r} (the scenario's devices: {names})"
+        )
+    if expectation.problem is None:
+        return ("problem",), "say which problem: offline, battery_low, garbage or flooding"
+    return None
 
 
 def _expectation_problem(

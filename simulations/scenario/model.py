@@ -29,6 +29,7 @@ from reminders.model import REMINDER_ID_PATTERN, Outcome, ReminderKind
 
 FallPhase = Literal["falling", "down", "recovered"]
 Severity = Literal["info", "warning", "critical"]
+DeviceProblem = Literal["offline", "battery_low", "garbage", "flooding"]
 
 
 class _Strict(BaseModel):
@@ -79,7 +80,8 @@ class TimelineEntry(_Open):
     """One thing the world does at `at`: exactly one of `action`, `say`, `uplink`, `device`.
 
     `device` names one of the scenario's `devices`, which reports `state` (its
-    Zigbee2MQTT JSON, e.g. `{contact: false}`) or goes `availability: offline`.
+    Zigbee2MQTT JSON, e.g. `{contact: false}`), goes `availability: offline`, or
+    sends `raw` text (garbage); `repeat` sends it that many times at once (a flood).
     """
 
     at: str
@@ -93,6 +95,8 @@ class TimelineEntry(_Open):
     device: str | None = None
     state: dict[str, Any] | None = None
     availability: Literal["online", "offline"] | None = None
+    raw: str | None = None
+    repeat: int | None = Field(default=None, ge=1, le=5000)
 
 
 class Expectation(_Open):
@@ -112,6 +116,8 @@ class Expectation(_Open):
     no_fall_event: bool | None = None
     device_set: str | None = None
     set_state: Literal["ON", "OFF"] | None = None
+    device_problem: str | None = None
+    problem: DeviceProblem | None = None
 
 
 # Each kind key, with the extra keys it takes and what it checks.
@@ -125,6 +131,11 @@ EXPECTATION_KINDS: dict[str, tuple[frozenset[str], str]] = {
     "device_set": (
         frozenset({"set_state"}),
         "the robot switched this device (set_state: ON or OFF)",
+    ),
+    "device_problem": (
+        frozenset({"problem"}),
+        "the robot reported this device's problem to the fleet (offline, battery_low, garbage, "
+        "flooding)",
     ),
 }
 COMMON_EXPECTATION_KEYS = frozenset({"name", "after", "within"})

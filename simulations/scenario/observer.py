@@ -45,6 +45,26 @@ class DeviceSet:
     state: str  # "ON", "OFF" or "" (a command without a state)
 
 
+@dataclass(frozen=True)
+class DeviceReport:
+    """A `device.status` the robot sent the fleet."""
+
+    t_s: float
+    device: str
+    online: bool
+    battery_low: bool
+    problem: str
+
+    @property
+    def problems(self) -> set[str]:
+        found = {self.problem} if self.problem else set()
+        return (
+            found
+            | ({"offline"} if not self.online else set())
+            | ({"battery_low"} if self.battery_low else set())
+        )
+
+
 @dataclass
 class RobotObserver:
     clock: Clock
@@ -55,6 +75,7 @@ class RobotObserver:
     timeline: list[TimelineEntry] = field(default_factory=list)
     battery: list[tuple[float, float]] = field(default_factory=list)
     device_sets: list[DeviceSet] = field(default_factory=list)
+    device_reports: list[DeviceReport] = field(default_factory=list)
 
     def __call__(self, topic: str, msgtype: str, message: Any, qos: QoS) -> None:
         handler = _HANDLERS.get(topic)
@@ -106,6 +127,21 @@ class RobotObserver:
         self.device_sets.append(DeviceSet(t, message.device, state.upper()))
         self.timeline.append(TimelineEntry(t, "device", f"{message.device} <- {message.json}"))
 
+    def _fleet_event(self, t: float, message: Any) -> None:
+        if message.type != "device.status":
+            return
+        try:
+            fields = json.loads(message.json)
+        except ValueError:
+            return
+        report = DeviceReport(
+            t, str(fields.get("device", "")), bool(fields.get("online", True)),
+            bool(fields.get("battery_low", False)), str(fields.get("problem", "")),
+        )  # fmt: skip
+        self.device_reports.append(report)
+        health = ", ".join(sorted(report.problems)) or "ok"
+        self.timeline.append(TimelineEntry(t, "device", f"{report.device} health: {health}"))
+
     def _battery(self, t: float, message: Any) -> None:
         if self.battery and t - self.battery[-1][0] < BATTERY_SAMPLE_S:
             return
@@ -122,4 +158,5 @@ _HANDLERS = {
     "/robot/battery": RobotObserver._battery,
     "/devices/event": RobotObserver._device_event,
     "/devices/command": RobotObserver._device_command,
+    "/fleet/event": RobotObserver._fleet_event,
 }

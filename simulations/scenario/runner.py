@@ -33,6 +33,7 @@ from homecare.errors import HomecareError
 from homecare.logs import configure_logging
 from homecare.settings import Settings
 from robot.devices.home_broker import HomeBroker
+from robot.fleet_link.mqtt import parse_broker_url
 from robot.local_launch import close_nodes, local_state_parameters, robot_runtime, start_nodes
 from robot.nodes import ROBOT_NODES
 from robot.runtime.local import LocalRuntime
@@ -43,7 +44,7 @@ from simulations.report import RunRecord, write_report
 from simulations.scenario.expectations import evaluate
 from simulations.scenario.fleet_facts import read_fleet_facts
 from simulations.scenario.loader import LoadedScenario, ScenarioError, TimedEntry
-from simulations.scenario.model import Scenario
+from simulations.scenario.model import Scenario, TimelineEntry
 from simulations.scenario.observer import RobotObserver
 from simulations.scenario.setup import reminder_schedule, resident_lines
 from simulations.uplink import CuttableProxy
@@ -84,6 +85,8 @@ class RunOptions:
     on_fleet_ready: Callable[[DemoLogin], None] | None = None
     # Log from this level to robot.log in the run folder (None: leave logging alone).
     log_level: str | None = None
+    # The home's broker for Zigbee2MQTT and the device link (None: an embedded one).
+    home_broker_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,12 +194,11 @@ class _Run:
         login, robot = self.fleet.start(
             reminders=reminder_schedule(self.loaded, day), devices=device_registry(scenario)
         )
-        # The home's own broker, where the simulated Zigbee2MQTT bridge and the robot meet.
-        self.home_broker = HomeBroker(port=0)
-        self.home_broker.start()
+        home_url = self._home_broker_url()
         if scenario.devices:
+            home = parse_broker_url(home_url)
             roles = {name: spec.role for name, spec in scenario.devices.items()}
-            self.zigbee = SimZigbee("127.0.0.1", self.home_broker.port, roles)
+            self.zigbee = SimZigbee(home.host, home.port, roles)
             self.zigbee.start()
         if self.options.on_fleet_ready is not None:
             self.options.on_fleet_ready(login)
@@ -209,7 +211,7 @@ class _Run:
             self.settings.robot.parameters_file,
             scenario.language,
             overrides=self._parameters(
-                _via_proxy(robot.broker_url, self.proxy.port), robot.id, self.home_broker.url
+                _via_proxy(robot.broker_url, self.proxy.port), robot.id, home_url
             ),
         )
         if self.options.record:
@@ -224,6 +226,14 @@ class _Run:
         start_nodes(runtime, nodes | SIMULATED_NODES)
         world = self.world
         self.camera = runtime.add_node("sim_camera", lambda rt: SimCameraNode(rt, world))  # type: ignore[assignment]
+
+    def _home_broker_url(self) -> str:
+        """Where the simulated Zigbee2MQTT bridge and the robot's device link meet."""
+        if self.options.home_broker_url:
+            return self.options.home_broker_url
+        self.home_broker = HomeBroker(port=0)
+        self.home_broker.start()
+        return self.home_broker.url
 
     def _parameters(
         self, broker_url: str, robot_id: str, home_broker_url: str
@@ -296,11 +306,19 @@ class _Run:
             (self.proxy.cut if entry.uplink == "down" else self.proxy.restore)()
             self._note(f"uplink {entry.uplink}")
         elif entry.device is not None and self.zigbee is not None:
+            self._send_device(entry, self.zigbee)
+
+    def _send_device(self, entry: TimelineEntry, zigbee: SimZigbee) -> None:
+        device, times = entry.device or "", entry.repeat or 1
+        for _ in range(times):
             if entry.state is not None:
-                self.zigbee.state(entry.device, entry.state)
+                zigbee.state(device, entry.state)
+            elif entry.raw is not None:
+                zigbee.raw(device, entry.raw)
             else:
-                self.zigbee.availability(entry.device, entry.availability == "online")
-            self._note(f"{entry.device}: {entry.state or entry.availability}")
+                zigbee.availability(device, entry.availability == "online")
+        what = entry.state or entry.availability or f"raw {entry.raw!r}"
+        self._note(f"{device}: {what}" + (f" x{times}" if times > 1 else ""))
 
     def _note(self, text: str) -> None:
         self.observer.note("sim", text)
