@@ -178,7 +178,7 @@ def test_devices_and_their_events_load(tmp_path: Path) -> None:
         ("device: sos_hall, state", "device: sos_hal, state", "timeline[0].device",
          "unknown device 'sos_hal'"),
         ("availability: offline}", "availability: offline, state: {}}", "timeline[1].device",
-         "either a state"),
+         "one of a state"),
         ("sos_hall, state: {action: single, battery: 97}}", "sos_hall, room: hall}",
          "timeline[0].room", "does not go with device"),
         ("role: sos_button", "role: panic_button", "devices.sos_hall.role", "Input should be"),
