@@ -59,6 +59,7 @@ class Will:
 class Inbound:
     topic: str
     payload: bytes
+    retain: bool = False  # a retained message is the broker's memory, not news
 
 
 class MqttConnection:
@@ -140,4 +141,4 @@ class MqttConnection:
         self.connected.clear()
 
     def _received(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        self.inbox.put(Inbound(message.topic, bytes(message.payload)))
+        self.inbox.put(Inbound(message.topic, bytes(message.payload), bool(message.retain)))

@@ -19,10 +19,9 @@ import math
 import queue
 import re
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
-import paho.mqtt.client as mqtt
 from pydantic import BaseModel, Field
 
 from fleet.protocol import ID_PATTERN, DeviceStatusEvent
@@ -34,7 +33,7 @@ from robot.devices.health import DeviceHealth, Outputs
 from robot.devices.home_broker import HomeBroker
 from robot.devices.registry import DeviceRegistry, parse_devices_config
 from robot.devices.zigbee2mqtt import SWITCHABLE_ROLES, DevicePayloadError, set_payload, set_topic
-from robot.fleet_link.mqtt import Inbound, MqttConnection, Will, parse_broker_url
+from robot.fleet_link.mqtt import MqttConnection, Will, parse_broker_url
 from robot.runtime import CONFIG, EVENTS, LATCHED, Runtime, load_params
 from robot.runtime.stamps import header, new_id, to_datetime
 
@@ -60,20 +59,6 @@ class DeviceLinkParams(BaseModel):
         description="The home broker (empty: the setting robot.home_broker_url, else the "
         "embedded one); a simulated home passes its own.",
     )
-
-
-@dataclass(frozen=True)
-class RetainedInbound(Inbound):
-    """An MQTT message with its retain flag (a retained state is old news)."""
-
-    retain: bool
-
-
-class HomeConnection(MqttConnection):
-    """The fleet link's connection, keeping each message's retain flag."""
-
-    def _received(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        self.inbox.put(RetainedInbound(message.topic, bytes(message.payload), message.retain))
 
 
 class DeviceLinkNode:
@@ -107,7 +92,7 @@ class DeviceLinkNode:
                 self.home_broker, self.idle_reason = None, str(error)
                 rt.log.error("device link idle: no home broker", error=self.idle_reason)
         self.availability = home_assistant.availability_topic(self.robot_id)
-        self.connection = HomeConnection(
+        self.connection = MqttConnection(
             parse_broker_url(url),
             client_id=f"homecare-robot-{self.robot_id}-devices",
             will=Will(self.availability, home_assistant.PAYLOAD_OFFLINE.encode()),
@@ -158,7 +143,7 @@ class DeviceLinkNode:
                 message = self.connection.inbox.get_nowait()
             except queue.Empty:
                 break
-            retain = bool(getattr(message, "retain", False))
+            retain = message.retain
             if message.topic == f"{self.params.discovery_prefix}/status":
                 if message.payload.strip() == b"online":
                     self.announce()  # Home Assistant restarted: it forgot non-retained configs
