@@ -14,10 +14,10 @@ from robot.home_watch.model import (
     Action,
     CheckIn,
     DeviceReading,
-    RaiseAlert,
     SetDevice,
 )
 from robot.home_watch.params import HomeWatchParams
+from robot.safety.guardian import RaiseAlert
 
 __all__ = [
     "DAYTIME_INACTIVITY",

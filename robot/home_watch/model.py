@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from fleet.protocol import DevicesConfig, DeviceSpec
+from robot.safety.guardian import RaiseAlert  # the same alert, whoever raises it
 
 # Check-in triggers (a contract with the guardian, see CheckIn.msg).
 NIGHT_BED_EXIT = "night_bed_exit"
@@ -44,15 +45,6 @@ class CheckIn:
     """Ask the guardian to check on the resident by voice (silence escalates)."""
 
     trigger: str
-    details: dict[str, object]
-
-
-@dataclass(frozen=True)
-class RaiseAlert:
-    """Tell a human (through the fleet's never-lost alert path)."""
-
-    kind: str
-    severity: str
     details: dict[str, object]
 
 

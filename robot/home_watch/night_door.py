@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from fleet.protocol import DevicesConfig
 from homecare.clock import Clock
 from robot.home_watch.daily_window import DailyWindow
-from robot.home_watch.model import NIGHT_DOOR, Action, CheckIn, DeviceReading, RaiseAlert
+from robot.home_watch.model import NIGHT_DOOR, Action, CheckIn, DeviceReading
 from robot.home_watch.params import NightDoorParams
+from robot.safety.guardian import RaiseAlert
 
 WARNING = "warning"
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import json
 import queue
 import threading
 from collections.abc import Coroutine
@@ -41,6 +40,7 @@ from fleet import protocol
 from homecare.clock import SystemClock
 from homecare.errors import ConfigError
 from homecare.settings import get_settings
+from robot.nodes.guardian_node import parse_slots
 from robot.runtime import EVENTS, LATCHED, SENSOR_DATA, Runtime, Timer, load_params
 from robot.runtime.stamps import header
 from robot.vision.frames import FrameError, image_to_array
@@ -479,15 +479,6 @@ def incoming_signal(signal: protocol.CallSignal) -> IncomingSignal:
         reason=signal.reason, caller_name=signal.caller_name, caller_role=signal.caller_role,
         lang=signal.lang, ice_servers=ice_servers, connect_deadline_s=deadline,
     )  # fmt: skip
-
-
-def parse_slots(slots_json: str) -> dict[str, object]:
-    """The intent's slots; malformed JSON from the dialog is treated as none."""
-    try:
-        slots = json.loads(slots_json) if slots_json else {}
-    except ValueError:
-        return {}
-    return slots if isinstance(slots, dict) else {}
 
 
 def main(args: list[str] | None = None) -> None:
