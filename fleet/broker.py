@@ -10,40 +10,20 @@ Logins and topic rules come from `fleet.broker_access` (robots from the fleet
 database, confined to `hc/v1/r/{id}/`). The broker runs its own asyncio loop in
 a daemon thread.
 
-amqtt 0.12.1 needed these corrections, made in `_FleetBroker` / `_KeepAliveHandler`
-below (each override is small and tested against both brokers):
+The broker itself, with its corrections of amqtt 0.12 (authenticate before touching
+stored sessions, retained messages only for a client's own subscriptions, synchronous
+topic checks, keep-alive expiry, queued messages without the retain flag, a bounded
+shutdown), is the shared `homecare.mqtt_broker`; its docstring explains each. This
+module adds the fleet's logins and topic rules (`_FleetBroker.topic_allowed`).
 
-- it deleted, merged or took over the stored session of a CONNECT's client id
-  *before* authenticating, so a client with a wrong password could wipe the fleet
-  service's persistent session and the alerts queued in it: we authenticate first;
-- on every connection it sent the retained messages of *every* subscription in
-  the broker (other clients' included, bypassing the topic ACL), so a robot would
-  have received other robots' retained configuration: we send only the retained
-  messages matching the connecting client's own subscriptions, without waiting
-  for them inside amqtt's loop over its subscriptions;
-- it iterates its subscriptions while awaiting topic plugins, so a subscription
-  made meanwhile raised "dictionary changed size during iteration" and lost the
-  message being delivered (~20 % lost under subscription churn): topic checks
-  are made synchronously (`_topic_filtering`), never through a plugin;
-- it ignored an expired keep-alive, so a robot that vanished without closing its
-  connection (power, Wi-Fi) never had its will (`lost`) published: we close the
-  connection after 1.5 keep-alive intervals of silence, as MQTT 3.1.1 requires;
-- messages queued for an offline persistent session were delivered with the
-  retain flag set: we deliver them as ordinary messages.
-
-Limits that remain (our protocol copes with each, but know them):
-
-- all state is in memory: sessions, queued messages and retained messages are
-  lost when the broker stops (tests: mosquitto_only). It stops only with the
-  fleet service that hosts it; robots resend unacknowledged alerts from their
-  outbox and publish their state again on reconnect, but retained desired
-  configuration (`cfg/...`) is gone until the service publishes it again;
-- a QoS 1 message the broker is delivering when the subscriber disconnects (no
-  PUBACK within 5 s) is dropped, not redelivered in the next session: at most
-  once in that window. Alerts survive it because robots resend until acked;
-- a disconnected persistent session's queue has no limit (mosquitto's
-  `max_queued_messages`), so memory is the bound;
-- MQTT 3.1.1 only (no MQTT 5), no `$share` shared subscriptions.
+What the remaining limits mean for the fleet (see `homecare.mqtt_broker`): all state
+is in memory, so sessions, queued and retained messages are lost when the broker stops
+(tests: mosquitto_only). It stops only with the fleet service that hosts it; robots
+resend unacknowledged alerts from their outbox and publish their state again on
+reconnect, but retained desired configuration (`cfg/...`) is gone until the service
+publishes it again. A QoS 1 message being delivered when its subscriber disconnects
+is dropped (at most once in that window): alerts survive it because robots resend
+until acked.
 
 Stricter than the mosquitto configuration: a robot must connect with its robot
 id as client id, and a CONNECT whose will topic lies outside the robot's topics
@@ -53,37 +33,22 @@ reading cannot hold up `stop()`: after a grace period its connection is cut.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import errno
-import ipaddress
 import logging
-import math
-import socket
-import threading
 from pathlib import Path
-from typing import Any
 
-from amqtt.adapters import ReaderAdapter, WriterAdapter  # type: ignore[import-untyped]
-from amqtt.broker import Broker  # type: ignore[import-untyped]
 from amqtt.contexts import Action  # type: ignore[import-untyped]
-from amqtt.errors import AMQTTError, MQTTError, NoDataError  # type: ignore[import-untyped]
-from amqtt.mqtt.connack import NOT_AUTHORIZED, ConnackPacket  # type: ignore[import-untyped]
-from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler  # type: ignore[import-untyped]
-from amqtt.session import Session  # type: ignore[import-untyped]
-from amqtt.utils import gen_client_id  # type: ignore[import-untyped]
 
 from fleet.broker_access import may_access
 from homecare.errors import HomecareError
+from homecare.mqtt_broker import CorrectedBroker, ThreadedBroker, is_loopback_address
 
 log = logging.getLogger("fleet.broker")
 
-START_TIMEOUT_S = 10.0
-STOP_TIMEOUT_S = 5.0
 
-
-class EmbeddedBroker:
-    """amqtt in a thread; `start()` returns once it accepts connections."""
+class EmbeddedBroker(ThreadedBroker):
+    """amqtt in a thread; `start()` returns once it accepts connections, `stop()` is safe
+    to call twice and done within seconds; `port` is the real one once started."""
 
     def __init__(
         self,
@@ -97,271 +62,43 @@ class EmbeddedBroker:
         _require_loopback(host)
         if not service_username or not service_password:
             raise HomecareError("the embedded broker needs the service's MQTT user and password")
-        self.db_path, self.host = db_path, host
-        self._requested_port = self._port = port
-        self._service = (service_username, service_password)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._broker: _FleetBroker | None = None
-
-    @property
-    def port(self) -> int:
-        """The port it listens on (the real one once started, when 0 was asked)."""
-        return self._port
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"mqtt://{host}:{self.port}"
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        if self._requested_port:
-            _check_port_free(self.host, self._requested_port)
-        _quiet_amqtt_logs()
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=_run_loop, args=(loop,), name="mqtt-broker", daemon=True)
-        thread.start()
-        self._loop, self._thread = loop, thread
-        future = asyncio.run_coroutine_threadsafe(self._start_broker(), loop)
-        try:
-            self._broker = future.result(timeout=START_TIMEOUT_S)
-        except concurrent.futures.TimeoutError:
-            self.stop()
-            raise HomecareError(
-                f"the embedded MQTT broker did not start within {START_TIMEOUT_S:.0f} s"
-            ) from None
-        except Exception as error:  # amqtt raises BrokerError, OSError, plugin errors
-            self.stop()
-            raise _start_error(self.host, self._requested_port, error) from None
-        self._port = self._broker.bound_port()
-        log.info("embedded MQTT broker started url=%s", self.url)
-
-    def stop(self) -> None:
-        """Disconnect every client and stop; safe to call twice, done within seconds."""
-        loop, thread, broker = self._loop, self._thread, self._broker
-        self._loop = self._thread = self._broker = None
-        if loop is None or thread is None:
-            return
-        if broker is not None:
-            _shutdown(broker, loop)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=STOP_TIMEOUT_S)
-        if thread.is_alive():
-            log.warning("embedded MQTT broker thread did not end in %.0f s", STOP_TIMEOUT_S)
-        self._port = self._requested_port
-
-    async def _start_broker(self) -> _FleetBroker:
-        broker = _FleetBroker(self._config(), service_username=self._service[0])
-        await broker.start()
-        return broker
-
-    def _config(self) -> dict[str, Any]:
-        username, password = self._service
-        return {
-            "listeners": {
-                "default": {"type": "tcp", "bind": f"{self.host}:{self._requested_port}"}
-            },
+        super().__init__(
+            name="the embedded MQTT broker",
+            host=host,
+            port=port,
             # Only our login plugin: no $SYS topics, no packet logging, no anonymous access.
-            "plugins": {
+            plugins={
                 "fleet.broker_access.FleetAuthPlugin": {
-                    "db_path": str(self.db_path) if self.db_path else None,
-                    "service_username": username,
-                    "service_password": password,
+                    "db_path": str(db_path) if db_path else None,
+                    "service_username": service_username,
+                    "service_password": service_password,
                 },
             },
-        }
+            make_broker=lambda config: _FleetBroker(config, service_username=service_username),
+            bind_error=_bind_error,
+            logger=log,
+        )
+        self.db_path = db_path
 
 
-class _KeepAliveHandler(BrokerProtocolHandler):  # type: ignore[misc]  # amqtt ships no type information
-    """amqtt 0.12's handler only logs an expired keep-alive; we end the connection."""
+class _FleetBroker(CorrectedBroker):
+    """The corrected amqtt broker with the fleet's topic rules (`fleet.broker_access`)."""
 
-    _expiry: asyncio.Future[None] | None = None
-
-    def handle_read_timeout(self) -> None:
-        # An unclean end: the broker publishes the client's will, as for a dropped socket.
-        self._expiry = asyncio.ensure_future(self.handle_connection_closed())
-
-
-class _FleetBroker(Broker):  # type: ignore[misc]  # amqtt ships no type information
-    """amqtt's Broker with the corrections listed in the module docstring."""
-
-    def __init__(self, config: dict[str, Any], *, service_username: str) -> None:
+    def __init__(self, config: dict[str, object], *, service_username: str) -> None:
         super().__init__(config)
         self.service_username = service_username
-        self._transports: set[asyncio.BaseTransport] = set()
 
-    def bound_port(self) -> int:
-        server = self._servers["default"].instance
-        return int(server.sockets[0].getsockname()[1])
-
-    async def close(self, grace_s: float) -> None:
-        """amqtt's shutdown, bounded: a client that stopped reading would block it forever."""
-        for server in self._servers.values():
-            server.instance.close()  # no new clients, and the port is free at once
-        shutdown = asyncio.ensure_future(self.shutdown())
-        done, _ = await asyncio.wait({shutdown}, timeout=grace_s)
-        if not done:
-            log.warning("embedded MQTT broker: a client does not read; cutting connections")
-            self._abort_connections()
-            done, _ = await asyncio.wait({shutdown}, timeout=grace_s)
-            if not done:
-                shutdown.cancel()
-        self._abort_connections()
-
-    async def stream_connected(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str
-    ) -> None:
-        # Keep each connection's transport, so a stop can cut what amqtt cannot close.
-        self._transports.add(writer.transport)
-        try:
-            await super().stream_connected(reader, writer, listener_name)
-        finally:
-            self._transports.discard(writer.transport)
-
-    def _abort_connections(self) -> None:
-        for transport in list(self._transports):
-            transport.abort()  # type: ignore[attr-defined]  # a socket transport
-
-    async def _topic_filtering(self, session: Session, topic: str, action: Action) -> bool:
-        # Synchronous on purpose: amqtt must not yield inside its loops over subscriptions.
-        return may_access(self.service_username, session.username, topic, action)
-
-    async def _initialize_client_session(
-        self, reader: ReaderAdapter, writer: WriterAdapter, remote_address: str, remote_port: int
-    ) -> tuple[BrokerProtocolHandler, Session]:
-        try:
-            handler, incoming = await _KeepAliveHandler.init_from_connect(
-                reader, writer, self.plugins_manager
-            )
-        except MQTTError:
-            await writer.close()
-            raise
-        except NoDataError as error:
-            raise AMQTTError(error) from error
-        # Authenticate before any stored session is touched (amqtt does it afterwards).
-        if not await self._authenticate(incoming, self.listeners_config["default"]):
-            await ConnackPacket.build(0, NOT_AUTHORIZED).to_stream(writer)
-            await writer.close()
-            raise AMQTTError(f"client {incoming.client_id!r} not authorized")
-        session = await self._adopt_session(incoming)
-        if session.keep_alive > 0:
-            session.keep_alive = math.ceil(session.keep_alive * 1.5)  # MQTT 3.1.1 §3.1.2.10
-        return handler, session
-
-    async def _adopt_session(self, incoming: Session) -> Session:
-        """amqtt's own rules for clean and resumed sessions (0.12.1), minus the bug."""
-        if incoming.clean_session:
-            if incoming.client_id:
-                await self._delete_session(incoming.client_id)
-            else:
-                incoming.client_id = gen_client_id()
-            incoming.parent = 0
-            return incoming
-        if incoming.client_id not in self._sessions:
-            incoming.parent = 0
-            return incoming
-        existing, _ = self._sessions[incoming.client_id]
-        # The new CONNECT brings its will, keep-alive and credentials (amqtt forgot will_retain).
-        for name in ("will_flag", "will_message", "will_topic", "will_qos", "will_retain",
-                     "keep_alive", "username", "password"):  # fmt: skip
-            setattr(existing, name, getattr(incoming, name))
-        existing.parent = 1
-        return existing
-
-    async def _publish_retained_messages_for_subscription(
-        self, subscription: tuple[str, int], session: Session
-    ) -> None:
-        # amqtt calls this on connect for every filter anyone subscribed: keep the session's own.
-        # It must not suspend: amqtt calls it inside a loop over its subscriptions dict.
-        topic_filter, _ = subscription
-        qos = next((qos for sub, qos in self._subscriptions.get(topic_filter, ())
-                    if sub.client_id == session.client_id), None)  # fmt: skip
-        handler = self._get_handler(session)
-        if qos is None or handler is None:
-            return
-        for topic, retained in list(self._retained_messages.items()):
-            if self._matches(topic, topic_filter):
-                publish = handler.mqtt_publish(
-                    topic, retained.data, min(qos, retained.qos or qos), retain=True
-                )
-                # The broadcast loop reaps (and logs) finished tasks of this queue.
-                self._tasks_queue.append(asyncio.ensure_future(publish))
-
-    async def _publish_session_retained_messages(self, session: Session) -> None:
-        # Messages queued while the session was offline are ordinary messages (retain=0).
-        handler = self._get_handler(session)
-        if handler is None:
-            return
-        tasks = []
-        while not session.retained_messages.empty():
-            queued = session.retained_messages.get_nowait()
-            tasks.append(
-                asyncio.ensure_future(
-                    handler.mqtt_publish(queued.topic, queued.data, queued.qos, retain=False)
-                )
-            )
-        if tasks:
-            await asyncio.wait(tasks)
-
-
-def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_forever()
-        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.wait(pending, timeout=1.0))
-    finally:
-        loop.close()
-
-
-def _shutdown(broker: _FleetBroker, loop: asyncio.AbstractEventLoop) -> None:
-    grace_s = STOP_TIMEOUT_S / 3
-    future = asyncio.run_coroutine_threadsafe(broker.close(grace_s), loop)
-    try:
-        future.result(timeout=STOP_TIMEOUT_S)
-    except concurrent.futures.TimeoutError:
-        future.cancel()
-        log.warning("embedded MQTT broker shutdown timed out; closing its loop")
-    except Exception as error:
-        log.warning("embedded MQTT broker shutdown failed reason=%r", error)
+    def topic_allowed(self, username: str | None, topic: str, action: Action) -> bool:
+        return may_access(self.service_username, username, topic, action)
 
 
 def _require_loopback(host: str) -> None:
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback_address(host):
         raise HomecareError(
             f"the embedded MQTT broker listens on loopback addresses only (127.0.0.1, ::1), "
             f"not {host!r}: it is not a production broker. For robots on the network run "
             "mosquitto (homecare fleet mqtt-config) and `homecare fleet serve --mqtt URL`"
         )
-
-
-def _check_port_free(host: str, port: int) -> None:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        # As amqtt binds (SO_REUSEADDR): a port in TIME_WAIT is free, a listening one is not.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise _bind_error(host, port, error) from None
-
-
-def _start_error(host: str, port: int, error: BaseException) -> HomecareError:
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, OSError):
-            return _bind_error(host, port, cause)
-        cause = cause.__cause__ or cause.__context__
-    return HomecareError(f"the embedded MQTT broker did not start: {error}")
 
 
 def _bind_error(host: str, port: int, error: OSError) -> HomecareError:
@@ -372,25 +109,3 @@ def _bind_error(host: str, port: int, error: OSError) -> HomecareError:
             "--mqtt mqtt://user:pass@host:port, or choose another port)"
         )
     return HomecareError(f"the embedded MQTT broker cannot listen on {host}:{port}: {reason}")
-
-
-def _quiet_amqtt_logs() -> None:
-    """amqtt logs every connection and packet; keep it to warnings unless we debug."""
-    amqtt_broker = logging.getLogger("amqtt.broker")
-    if not any(isinstance(f, _ShutdownNoise) for f in amqtt_broker.filters):
-        amqtt_broker.addFilter(_ShutdownNoise())
-    if log.isEnabledFor(logging.DEBUG):
-        return
-    for name in ("amqtt", "transitions"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-class _ShutdownNoise(logging.Filter):
-    """amqtt logs a traceback at ERROR for each delivery it cancels while stopping, and a
-    warning for messages still queued then (the broker is going away with the service)."""
-
-    _EXPECTED = ("Task failed during broadcast shutdown", "Broadcast loop stopped by exception")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = str(record.msg)
-        return not (message.startswith(self._EXPECTED) or message.endswith("not broadcasted"))
