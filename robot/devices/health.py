@@ -131,16 +131,20 @@ class DeviceHealth:
         self.max_messages_per_minute = max_messages_per_minute
         self.reader = DeviceReader()
         self.devices: dict[str, _Device] = {}
+        self._told_unknown: set[str] = set()  # names the fleet was told are unknown
         self.ignored = 0  # messages outside our topics, or from too many unknown names
         self.bridge_bad_payloads = 0
         self.on_registry_changed()
 
     # inputs
 
-    def on_registry_changed(self) -> None:
-        """Watch newly registered devices; forget ones no longer registered."""
+    def on_registry_changed(self) -> Outputs:
+        """Watch newly registered devices; forget ones no longer registered. A device the
+        fleet was told is unknown gets a fresh status now it has a role, so the fleet does
+        not keep showing it as unknown until it next speaks."""
         registered = set(self.registry.names())
         now = self.clock.monotonic()
+        out = Outputs()
         for name, device in self.devices.items():
             if name not in registered and device.role:
                 device.role, device.reported = "", None
@@ -151,6 +155,12 @@ class DeviceHealth:
             if tracked is not None and tracked.role != role:
                 tracked.role, tracked.reported = role, None
                 self.reader.forget(name)
+                if name in self._told_unknown:
+                    self._told_unknown.discard(name)
+                    if tracked.online is None:
+                        tracked.online = True  # it was heard, or paired, as the unknown one
+                    self._status(name, tracked, out)
+        return out
 
     def on_message(self, topic: str, payload: bytes, *, retained: bool = False) -> Outputs:
         parsed = parse_topic(topic, self.base_topic)
@@ -288,6 +298,7 @@ class DeviceHealth:
                 "supported": paired.supported,
             }  # fmt: skip
         out.events.append(DeviceEvent(name, "", "unknown_device", details))
+        self._told_unknown.add(name)
         out.statuses.append(
             DeviceStatus(
                 device=name, role="", online=True, battery_pct=None, battery_low=False,

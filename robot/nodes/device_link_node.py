@@ -239,7 +239,7 @@ class DeviceLinkNode:
             self.rt.log.error("device registry from the fleet ignored", error=str(error)[:300])
             return
         self.registry.use_fleet_config(config)
-        self.health.on_registry_changed()
+        self.perform(self.health.on_registry_changed())
         self.rt.log.info(
             "device registry", source="fleet" if config else "parameter",
             devices=len(self.registry.names()), version=int(message.version),

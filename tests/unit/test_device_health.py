@@ -205,7 +205,9 @@ def test_a_registry_change_gives_roles_and_takes_them_away() -> None:
     assert kinds(home.send("lamp", {"state": "ON"})) == [("lamp", "unknown_device")]
     fleet = parse_devices_config('{"devices": {"lamp": {"role": "light"}}}', "cfg")
     home.registry.use_fleet_config(fleet)
-    home.health.on_registry_changed()
+    # The fleet was told the lamp is unknown: now it hears it is a registered light.
+    [status] = home.health.on_registry_changed().statuses
+    assert (status.device, status.role, status.problem) == ("lamp", "light", "")
     assert kinds(home.send("lamp", {"state": "OFF"})) == [("lamp", "off")]
     assert kinds(home.send("sos", {"action": "single"})) == [("sos", "unknown_device")]
 
