@@ -91,9 +91,11 @@ def test_the_registry_reaches_the_robot_retained_and_device_health_comes_back(
         db = fleet.context.db()
         wait_until(lambda: len(resident_devices(db, fleet.agency_a, resident_id).with_issues) == 2,
                    what="the device reports to be stored")  # fmt: skip
-        wait_until(lambda: fleet.context.ingest_counters["device_status_duplicates"] == 1,
+        # Counted just after each commit: wait for the counts too, not only the rows.
+        counters = fleet.context.ingest_counters
+        wait_until(lambda: counters["device_status_duplicates"] == 1,
                    what="the repeat to be recognised")  # fmt: skip
-        assert fleet.context.ingest_counters["device_status"] == 2
+        wait_until(lambda: counters["device_status"] == 2, what="both reports counted")
 
         health = fleet.client.get(f"{API}/residents/{resident_id}/devices/status",
                                   headers=operator).json()  # fmt: skip
