@@ -144,6 +144,8 @@ def test_the_specialist_and_the_resident_see_each_other_and_either_can_hang_up(
         "the specialist's video at the robot",
     )
     assert demo.node("sim_camera").sent > FRAMES  # the picture is the simulated living room
+    # The call's history on the page grew as the call went on, without a reload.
+    assert page.locator("#call-history li[data-state=connected]").count() == 1
     page.click("[data-action=hang-up]")
     wait_until(lambda: robot_idle(demo), 30, "the robot to end the call")
     assert wait_for_page_state(page, "ended") == "ended"

@@ -62,6 +62,29 @@
     }
   }
 
+  // The call's history grows while the page is open (the server sends each change once).
+  function addHistory(next, why) {
+    let list = document.getElementById("call-history");
+    if (!list) {
+      list = document.createElement("ol");
+      list.id = "call-history";
+      list.className = "call-list";
+      const empty = document.querySelector("#call-history-empty");
+      if (empty) {
+        empty.replaceWith(list);
+      } else {
+        return;
+      }
+    }
+    const item = document.createElement("li");
+    item.dataset.state = next;
+    const time = document.createElement("time");
+    time.textContent = new Date().toLocaleTimeString();
+    const words = reasons[why] || why || "—";
+    item.append(time, " ", (banners[next] || next).replace("{reason}", words));
+    list.append(item);
+  }
+
   function showProblem(text) {
     problem.textContent = text;
     problem.hidden = !text;
@@ -209,6 +232,9 @@
     } else if (message.type === "offer") {
       answer(message.sdp);
     } else if (message.type === "state") {
+      if (message.state !== state || (message.reason || "") !== reason) {
+        addHistory(message.state, message.reason);
+      }
       showState(message.state, message.reason);
       if (TERMINAL.has(message.state)) {
         finish();
