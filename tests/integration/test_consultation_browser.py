@@ -122,6 +122,20 @@ def fleet_events(demo: ConsultationDemo, consultation_id: int) -> list[Any]:
         db.conn.close()
 
 
+def listen_to_the_robot(demo: ConsultationDemo) -> list[str]:
+    """What the robot says from now on (a tap on /speech/say, added on its executor)."""
+    heard: list[str] = []
+
+    def tap(topic: str, msgtype: str, message: Any, qos: Any) -> None:
+        if topic == "/speech/say":
+            heard.append(str(message.text))
+
+    runtime = demo.runtime
+    assert runtime is not None
+    runtime.call_soon_threadsafe(lambda: runtime.add_tap(tap))
+    return heard
+
+
 def robot_idle(demo: ConsultationDemo) -> bool:
     node = demo.node("telepresence")
     return node.peer is None and str(node.core.state) == "idle"
@@ -200,6 +214,30 @@ def test_when_the_link_drops_the_robot_offers_again_and_the_browser_reconnects(
     assert peer.state == "connected" and peer.generation == 2
     page.click("[data-action=hang-up]")
     wait_until(lambda: robot_idle(demo), 30, "the robot to end the call")
+
+
+def test_the_resident_asks_for_a_call_by_voice_and_the_specialist_calls_back(
+    start_demo: StartDemo, browser: Any
+) -> None:
+    demo, login = start_demo()
+    page = sign_in(browser, login)
+    page.goto(f"{login.url}/consultations")
+    badge = page.locator("#calls-badge")
+    assert badge.is_hidden()
+
+    robot_says = listen_to_the_robot(demo)
+    demo.resident_says("Позвони социальному работнику")
+    wait_until(lambda: any("Позвать" in text for text in robot_says), 30, "the robot to confirm")
+    demo.resident_says("да")
+    badge.wait_for(state="visible", timeout=CALL_TIMEOUT_S * 1000)  # live, no reload
+    assert badge.inner_text() == "1"
+    page.reload()
+    page.click("[id^=call-back-]")
+    page.wait_for_url("**/consultations/*")
+    assert wait_for_page_state(page, "connected") == "connected"
+    page.click("[data-action=hang-up]")
+    wait_until(lambda: robot_idle(demo), 30, "the robot to end the call")
+    assert page.locator("#calls-badge").is_hidden()  # nobody is waiting any more
 
 
 def test_without_the_residents_yes_no_media_flows_and_the_refusal_is_recorded(
