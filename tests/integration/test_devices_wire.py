@@ -19,9 +19,9 @@ from fleet.store.devices import resident_devices
 from tests.broker import AnyBroker
 from tests.fleet_api import Fleet
 from tests.integration.fleet_wire import broker, robot  # noqa: F401  (fixtures)
+from tests.integration.test_appointments_wire import data_of
 from tests.integration.test_fleet_ingest import Login, running_ingest
 from tests.integration.test_reminders_wire import rent, robot_probe
-from tests.mqtt_probe import Probe
 from tests.support import wait_until
 from tests.unit.test_fleet_api_reminders import auth
 from tests.unit.test_fleet_web import sign_in
@@ -34,12 +34,6 @@ REGISTRY: dict[str, Any] = {
     },
     "notify_caregiver_on_night_door": True,
 }
-
-
-def data_of(probe: Probe, topic: str, index: int) -> dict[str, Any]:
-    config = decode(DesiredConfig, probe.received(topic)[index].payload)
-    assert isinstance(config.data, dict)
-    return config.data
 
 
 def test_the_registry_reaches_the_robot_retained_and_device_health_comes_back(
