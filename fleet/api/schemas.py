@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from fleet.store.common import (
@@ -15,6 +16,7 @@ from fleet.store.common import (
     MAX_LIMIT,
     ConflictError,
     InvalidChangeError,
+    InvalidFieldsError,
     NotFoundError,
     Page,
 )
@@ -102,3 +104,10 @@ def store_errors() -> Iterator[None]:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from None
     except InvalidChangeError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
+    except InvalidFieldsError as error:  # the same 422 as a body that fails its schema
+        raise RequestValidationError(
+            [
+                {"loc": ("body", *problem.loc), "msg": problem.msg, "type": "value_error"}
+                for problem in error.problems
+            ]
+        ) from None

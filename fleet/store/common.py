@@ -48,6 +48,23 @@ class InvalidChangeError(HomecareError):
     """The change is well-formed but wrong against what is stored (e.g. end before start)."""
 
 
+@dataclass(frozen=True)
+class FieldProblem:
+    """One thing wrong with a document the API took (a schedule, a registry): where (a
+    path into it) and what."""
+
+    loc: tuple[str | int, ...]
+    msg: str
+
+
+class InvalidFieldsError(ValueError):
+    """A document with problems in named fields (the API answers 422 naming each)."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(f"{'.'.join(map(str, p.loc))}: {p.msg}" for p in problems))
+        self.problems = problems
+
+
 @contextmanager
 def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     """All of it or nothing, holding the write lock from the start.

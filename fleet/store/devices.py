@@ -23,7 +23,7 @@ import sqlite_utils
 
 from fleet.protocol import DevicesConfig, DeviceStatusEvent
 from fleet.store import audit
-from fleet.store.common import write_transaction
+from fleet.store.common import FieldProblem, InvalidFieldsError, write_transaction
 from fleet.store.residents import get_resident
 
 # What the dashboard highlights (besides `problem`, which the robot names itself).
@@ -41,18 +41,11 @@ class StoredRegistry:
     updated_by: int | None
 
 
-@dataclass(frozen=True)
-class RegistryProblem:
-    """One thing wrong with a registry: where (a path into it) and what."""
-
-    loc: tuple[str | int, ...]
-    msg: str
+RegistryProblem = FieldProblem
 
 
-class InvalidRegistryError(ValueError):
-    def __init__(self, problems: list[RegistryProblem]) -> None:
-        super().__init__("; ".join(f"{'.'.join(map(str, p.loc))}: {p.msg}" for p in problems))
-        self.problems = problems
+class InvalidRegistryError(InvalidFieldsError):
+    """A registry the store refuses, naming every problem."""
 
 
 @dataclass(frozen=True)

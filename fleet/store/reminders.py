@@ -21,7 +21,7 @@ import sqlite_utils
 from dateutil.rrule import rrulestr
 
 from fleet.store import audit
-from fleet.store.common import write_transaction
+from fleet.store.common import FieldProblem, InvalidFieldsError, write_transaction
 from fleet.store.residents import get_resident
 from reminders.model import ReminderOutcomeEvent, ReminderSchedule, ReminderSpec
 
@@ -38,18 +38,11 @@ class StoredSchedule:
     updated_by: int | None
 
 
-@dataclass(frozen=True)
-class ScheduleProblem:
-    """One thing wrong with a schedule: where (a path into it) and what."""
-
-    loc: tuple[str | int, ...]
-    msg: str
+ScheduleProblem = FieldProblem
 
 
-class InvalidScheduleError(ValueError):
-    def __init__(self, problems: list[ScheduleProblem]) -> None:
-        super().__init__("; ".join(f"{'.'.join(map(str, p.loc))}: {p.msg}" for p in problems))
-        self.problems = problems
+class InvalidScheduleError(InvalidFieldsError):
+    """A schedule the store refuses, naming every problem."""
 
 
 # schedules

@@ -11,7 +11,6 @@ from typing import cast
 
 import sqlite_utils
 from fastapi import APIRouter
-from fastapi.exceptions import RequestValidationError
 
 from fleet import config_sync
 from fleet.api.deps import Context, CurrentUser, Db
@@ -21,7 +20,7 @@ from fleet.context import FleetContext
 from fleet.protocol import DeviceRole, DevicesConfig, DeviceSpec
 from fleet.store import devices as store
 from fleet.store.accounts import User
-from fleet.store.devices import InvalidRegistryError, ResidentDevices, StoredRegistry
+from fleet.store.devices import ResidentDevices, StoredRegistry
 
 router = APIRouter(prefix="/residents", tags=["devices"], responses=SIGNED_IN)
 
@@ -76,15 +75,7 @@ def put_devices(
     resident_id: int, body: DevicesConfig, user: ResidentEditor, context: Context, db: Db
 ) -> RegistryOut:
     with store_errors():
-        try:
-            stored = save_registry(context, db, user, resident_id, body)
-        except InvalidRegistryError as error:
-            raise RequestValidationError(
-                [
-                    {"loc": ("body", *problem.loc), "msg": problem.msg, "type": "value_error"}
-                    for problem in error.problems
-                ]
-            ) from None
+        stored = save_registry(context, db, user, resident_id, body)
     return _out(stored)
 
 

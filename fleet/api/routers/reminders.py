@@ -21,7 +21,7 @@ from fleet.context import FleetContext
 from fleet.reminder_sync import sync_resident
 from fleet.store import reminders as store
 from fleet.store.accounts import Role, User
-from fleet.store.reminders import MAX_ADHERENCE_DAYS, InvalidScheduleError, StoredSchedule
+from fleet.store.reminders import MAX_ADHERENCE_DAYS, StoredSchedule
 from homecare.errors import HomecareError
 from reminders import ics
 from reminders.model import Medicine, ReminderSchedule, ReminderSpec
@@ -206,15 +206,7 @@ def _save(
     schedule: ReminderSchedule,
 ) -> ScheduleOut:
     with store_errors():
-        try:
-            stored = save_schedule(context, db, user, resident_id, schedule)
-        except InvalidScheduleError as error:
-            raise RequestValidationError(
-                [
-                    {"loc": ("body", *problem.loc), "msg": problem.msg, "type": "value_error"}
-                    for problem in error.problems
-                ]
-            ) from None
+        stored = save_schedule(context, db, user, resident_id, schedule)
     return _out(stored)
 
 
